@@ -1,0 +1,15 @@
+"""outreach: cited harm-reduction fact blocks, translated, reviewed and printed.
+
+Stages, one module each:
+  content / hotlines  load and validate source/ (fact blocks, strings, editions, registry)
+  catalog             read and write translations/<lang>.po through polib
+  translate           machine drafts with Argos Translate (the only stage importing it)
+  models              install, list and remove Argos models
+  checks              registered quality checks on source, registry and translations
+  ledger / approval   the append-only approval ledger and the state of every string
+  render              Jinja2 + WeasyPrint print documents
+  bundle              the release bundle with its manifest
+The command line lives in cli.py and only parses, calls one stage and reports.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,166 @@
+"""The state of every string, the approval gate, and approving or rejecting strings.
+
+A translation counts as approved only while the ledger's latest decision for it
+is an approval of the current English and the current translation, and the
+entry is not marked fuzzy. Removing `fuzzy` by hand, or editing either text
+afterwards, therefore un-approves it. English prints from reviewed source text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import Enum
+
+from pipeline import checks
+from pipeline.catalog import FUZZY, Catalog, CatalogEntry, read_catalog, set_provenance, sync_catalog, write_catalog, provenance_lines
+from pipeline.content import Edition, Source
+from pipeline.errors import ContentError, Problem
+from pipeline.ledger import Decision, Ledger, append_decisions, make_decision, read_ledger
+
+ENGLISH = "en"
+
+
+class State(str, Enum):
+    APPROVED = "approved"
+    NEEDS_REVIEW = "needs review"  # a person's text (edited, or fuzzy removed) not yet approved
+    MACHINE = "machine draft"
+    DRAFT = "draft"  # contributor draft or translation-memory suggestion
+    STALE = "stale"  # the English changed since this translation was written
+    REJECTED = "rejected"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True, slots=True)
+class StringState:
+    id: str
+    state: State
+    english: str
+    translation: str  # what a proof shows: the translation, or "" when missing
+    entry: CatalogEntry | None
+    decision: Decision | None
+
+
+def english_states(source: Source) -> dict[str, StringState]:
+    return {
+        s.id: StringState(s.id, State.APPROVED if s.review else State.NEEDS_REVIEW, s.text, s.text, None, None)
+        for s in source.strings.values()
+    }
+
+
+def string_states(source: Source, catalog: Catalog, ledger: Ledger) -> dict[str, StringState]:
+    """Classify every source string of a catalog's language."""
+    views = catalog.views()
+    latest = ledger.latest()
+    result = {}
+    for string in source.strings.values():
+        entry = views.get(string.id)
+        decision = latest.get(string.id)
+        if entry is None or not entry.translation.strip():
+            state = State.MISSING
+        elif entry.english != string.text or entry.previous_english is not None:
+            state = State.STALE
+        elif decision is not None and decision.matches(string.text, entry.translation):
+            if decision.action == "reject":
+                state = State.REJECTED
+            else:
+                state = State.APPROVED if not entry.fuzzy else State.NEEDS_REVIEW
+        elif entry.fuzzy:
+            state = State.MACHINE if entry.is_machine else State.DRAFT
+        else:
+            state = State.NEEDS_REVIEW
+        result[string.id] = StringState(string.id, state, string.text, entry.translation if entry else "", entry, decision)
+    return result
+
+
+def language_states(source: Source, language: str) -> dict[str, StringState]:
+    if language == ENGLISH:
+        return english_states(source)
+    project = source.project
+    return string_states(source, read_catalog(project, language), read_ledger(project, language))
+
+
+def blocking_strings(source: Source, edition: Edition, format_name: str, states: dict[str, StringState]) -> list[StringState]:
+    """Strings a document needs that are not approved: an empty list means it may print as final."""
+    return [states[i] for i in source.edition_string_ids(edition, format_name) if states[i].state is not State.APPROVED]
+
+
+def approved_texts(states: dict[str, StringState]) -> dict[str, str]:
+    return {i: s.translation for i, s in states.items() if s.state is State.APPROVED}
+
+
+def proof_texts(states: dict[str, StringState]) -> dict[str, str]:
+    """What a proof prints: the current translation, or the English where there is none yet."""
+    return {i: (s.translation or s.english) for i, s in states.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    decisions: tuple[Decision, ...]
+
+
+def decide(
+    source: Source,
+    language: str,
+    string_ids: list[str],
+    reviewer: str,
+    action: str,
+    now: dt.datetime,
+    reason: str = "",
+) -> Outcome:
+    """Approve or reject strings of one language: all of them, or none if any cannot be."""
+    if language == ENGLISH or language not in source.languages:
+        raise ContentError([Problem(source.project.source / "languages.yaml", None, f"{language!r} is not a translated language")])
+    if not reviewer.strip():
+        raise ContentError([Problem(source.project.po_path(language), None, "a reviewer name is required")])
+    project = source.project
+    catalog = read_catalog(project, language)
+    ledger = read_ledger(project, language)
+    sync_catalog(source, catalog)
+    views = catalog.views()
+    problems = []
+    for string_id in string_ids:
+        entry = views.get(string_id)
+        where = (catalog.path, entry.line if entry and entry.line else None)
+        if string_id not in source.strings:
+            problems.append(Problem(catalog.path, None, f"{string_id}: no such string"))
+        elif entry is None or not entry.translation.strip():
+            problems.append(Problem(*where, f"{string_id}: there is no translation to {action}"))
+        elif action == "approve":
+            for finding in checks.errors_of(checks.check_translation(source, language, string_id, entry.translation)):
+                problems.append(Problem(*where, f"{string_id}: cannot approve: {finding.message} [{finding.check}]"))
+    if action == "reject" and not reason.strip():
+        problems.append(Problem(catalog.path, None, "a reason is required to reject"))
+    if problems:
+        raise ContentError(problems)
+
+    decisions = []
+    previous = ledger.head
+    for string_id in string_ids:
+        entry = catalog.entry(string_id)
+        decision = make_decision(previous, language, string_id, action, reviewer, source.english(string_id), entry.msgstr, now, reason)
+        decisions.append(decision)
+        previous = decision.hash
+        if action == "approve":
+            if FUZZY in entry.flags:
+                entry.flags.remove(FUZZY)
+            entry.previous_msgid = None
+            kept = [line for line in provenance_lines(entry) if not line.startswith("check")]
+            set_provenance(entry, kept)
+        elif FUZZY not in entry.flags:
+            entry.flags.insert(0, FUZZY)
+    # Ledger first: if the run dies before the catalog is written, the entry is
+    # still fuzzy, so nothing counts as approved until a rerun completes it.
+    append_decisions(ledger, decisions)
+    write_catalog(catalog)
+    return Outcome(tuple(decisions))
+
+
+STATUS_COLUMNS = (State.APPROVED, State.NEEDS_REVIEW, State.DRAFT, State.MACHINE, State.STALE, State.REJECTED, State.MISSING)
+
+
+def status_counts(states: dict[str, StringState]) -> dict[State, int]:
+    counts = {state: 0 for state in STATUS_COLUMNS}
+    for item in states.values():
+        counts[item.state] += 1
+    return counts

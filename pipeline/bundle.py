@@ -1,0 +1,164 @@
+"""The release bundle: every current final PDF, a manifest, and a reproducible zip.
+
+The manifest lists each file's sha256, edition, language, region and format,
+the source revision, the hotline entries it prints (with their sources and the
+registry's compile date) and the approvals behind its strings: ledger records
+for translations, source reviews for English. Before packing, every final is
+rendered again in memory and compared byte for byte with the file on disk, so
+an out-of-date or hand-edited final cannot be released.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import zipfile
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+from pipeline.approval import ENGLISH, approved_texts, blocking_strings, language_states
+from pipeline.build import final_path
+from pipeline.content import Source
+from pipeline.errors import ContentError, Problem
+from pipeline.fsutil import write_atomic
+
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+CONTENT_FOLDERS = ("source", "translations", "templates")
+
+
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    manifest_path: Path
+    zip_path: Path
+    files: int
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def source_revision(root: Path) -> str:
+    """The git commit of the project's content, marked '+modified' when it has uncommitted changes."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", *CONTENT_FOLDERS], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + ("+modified" if dirty else "")
+
+
+def content_digest(root: Path) -> str:
+    """One sha256 over every file of source/, translations/ and templates/ (names and bytes)."""
+    digest = hashlib.sha256()
+    for folder in CONTENT_FOLDERS:
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def build_bundle(source: Source, renderer) -> Bundle:
+    root = source.project.root
+    files = []
+    problems = []
+    payload: dict[str, bytes] = {}
+    for edition in source.editions.values():
+        states = language_states(source, edition.language)
+        for format_name in edition.formats:
+            path = final_path(source, edition.id, format_name)
+            if blocking_strings(source, edition, format_name, states):
+                continue
+            if not path.exists():
+                problems.append(Problem(path, None, "missing final; run `outreach render` first"))
+                continue
+            data = path.read_bytes()
+            expected = renderer.render(edition, format_name, approved_texts(states), proof=False).pdf
+            if data != expected:
+                problems.append(Problem(path, None, "out of date or altered: it differs from a fresh render of the approved text; run `outreach render`"))
+                continue
+            name = f"{edition.id}/{format_name}.pdf"
+            payload[name] = data
+            ids = source.edition_string_ids(edition, format_name)
+            files.append(
+                {
+                    "path": name,
+                    "sha256": sha256(data),
+                    "bytes": len(data),
+                    "edition": edition.id,
+                    "language": edition.language,
+                    "region": edition.region,
+                    "format": format_name,
+                    "approvals": _approvals(source, edition.language, ids, states),
+                    "hotlines": [
+                        {
+                            "category": e.category,
+                            "number": e.display_number(),
+                            "service": e.service,
+                            "confidence": e.confidence,
+                            "sources": list(e.sources),
+                            "registry_compiled": source.registry.compiled.isoformat(),
+                        }
+                        for e in source.printed_hotlines(edition)
+                    ],
+                }
+            )
+    if problems:
+        raise ContentError(problems)
+    manifest = {
+        "project": "outreach",
+        "source_revision": source_revision(root),
+        "content_sha256": content_digest(root),
+        "registry_compiled": source.registry.compiled.isoformat(),
+        "files": files,
+    }
+    manifest_text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    release = source.project.output / "release"
+    for stale in release.glob("*/*.pdf"):
+        if f"{stale.parent.name}/{stale.name}" not in payload:
+            stale.unlink()
+    for name, data in payload.items():
+        write_atomic(release / name, data)
+    manifest_path = release / "manifest.json"
+    write_atomic(manifest_path, manifest_text)
+    zip_path = release / "outreach-release.zip"
+    write_atomic(zip_path, _zip({**payload, "manifest.json": manifest_text.encode()}))
+    return Bundle(manifest_path, zip_path, len(files))
+
+
+def _approvals(source: Source, language: str, ids: list[str], states) -> list[dict]:
+    records = []
+    for string_id in ids:
+        state = states[string_id]
+        if language == ENGLISH:
+            review = source.strings[string_id].review
+            records.append({"string": string_id, "kind": "source review", "by": review.by, "date": review.date.isoformat()})
+        else:
+            decision = state.decision
+            records.append(
+                {
+                    "string": string_id,
+                    "kind": "ledger",
+                    "reviewer": decision.reviewer,
+                    "time": decision.time,
+                    "record": decision.hash,
+                    "english_sha256": decision.english_sha256,
+                    "translation_sha256": decision.translation_sha256,
+                }
+            )
+    return records
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    """A zip whose bytes depend only on the members: sorted, fixed dates and permissions."""
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(members):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, members[name])
+    return buffer.getvalue()

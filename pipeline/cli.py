@@ -1,0 +1,366 @@
+"""The `outreach` command line: parse options, call one stage, report.
+
+Exit codes: 0 success, 1 problems found (content, checks, refused finals),
+2 unusable input or wrong usage. Errors are printed as `file:line: problem`,
+never as a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.errors import ContentError
+from pipeline.project import Project
+
+log = logging.getLogger("outreach")
+
+
+class Context:
+    def __init__(self, root: Path):
+        self.project = Project(root.resolve())
+        self._source = None
+
+    @property
+    def source(self):
+        if self._source is None:
+            from pipeline.content import read_source
+
+            self._source = read_source(self.project)
+        return self._source
+
+
+def report_errors(function):
+    """Turn the stages' exceptions into `file:line: problem` lines and an exit code."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        from pipeline.models import ModelError
+
+        try:
+            return function(*args, **kwargs)
+        except ContentError as exc:
+            root = click.get_current_context().find_object(Context).project.root
+            for problem in exc.problems:
+                click.echo(f"error: {problem.format(root)}", err=True)
+            sys.exit(2 if exc.unusable else 1)
+        except ModelError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--project", "root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Folder holding source/, translations/, templates/ and output/.")
+@click.option("-v", "--verbose", is_flag=True, help="Show progress and details.")
+@click.version_option(package_name="outreach")
+@click.pass_context
+def main(ctx: click.Context, root: Path, verbose: bool) -> None:
+    """Cited harm-reduction fact blocks: translate, review, approve, print.
+
+    Workflow: edit source/ -> `outreach check` -> `outreach translate LANG` ->
+    reviewers `outreach approve` / `outreach reject` -> `outreach render` ->
+    `outreach bundle`. `outreach build` does the last two for every edition.
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s", stream=sys.stderr)
+    if not (root / "source").is_dir():
+        raise click.UsageError(f"{root.resolve()} has no source/ folder; run inside a project or pass --project DIR")
+    ctx.obj = Context(root)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+# ------------------------------------------------------------------ check
+
+
+@main.command()
+@click.option("--list", "list_checks", is_flag=True, help="List every check with its id, severity and title.")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--max-age", type=click.IntRange(min=1), default=180, show_default=True,
+              help="Days after the registry's compile date before its numbers need re-checking.")
+@click.option("--language", "languages", multiple=True, help="Only check translations of these languages.")
+@pass_context
+@report_errors
+def check(ctx: Context, list_checks: bool, strict: bool, max_age: int, languages: tuple[str, ...]) -> None:
+    """Validate source, registry, translations and ledgers; exit 1 on problems."""
+    from pipeline import checks
+    from pipeline.validate import validate_project
+
+    if list_checks:
+        for item in checks.CHECKS.values():
+            click.echo(f"{item.id:16} {item.severity:8} {item.scope:12} {item.title}")
+        return
+    findings = validate_project(ctx.source, now().date(), max_age, list(languages) or None)
+    for finding in findings:
+        click.echo(finding.format(ctx.project.root))
+    errors = [f for f in findings if f.severity == checks.ERROR]
+    warnings = len(findings) - len(errors)
+    click.echo(f"{len(errors)} errors, {warnings} warnings", err=True)
+    if errors or (strict and warnings):
+        sys.exit(1)
+
+
+# ------------------------------------------------------------------ translate
+
+
+@main.command()
+@click.argument("languages", nargs=-1)
+@click.option("--all", "all_languages", is_flag=True, help="Every language that has an edition.")
+@click.option("--from", "from_language", default="en", show_default=True,
+              help="Translate from this language's approved text instead of the English (pivots through English).")
+@pass_context
+@report_errors
+def translate(ctx: Context, languages: tuple[str, ...], all_languages: bool, from_language: str) -> None:
+    """Fill missing or stale strings with fuzzy Argos Translate drafts, offline.
+
+    Never touches a translation a person wrote or edited. Needs the translate
+    extra (`pip install .[translate]`) and an installed model per language.
+    """
+    from pipeline.catalog import catalog_languages
+    from pipeline.translate import draft_language, load_engine
+
+    source = ctx.source
+    chosen = catalog_languages(source) if all_languages else list(languages)
+    if not chosen:
+        raise click.UsageError("name at least one language, or pass --all")
+    for language in chosen:
+        if language not in source.languages or language == "en":
+            raise click.BadParameter(f"{language!r} is not a translated language in source/languages.yaml", param_hint="LANGUAGES")
+    for language in chosen:
+        report = draft_language(
+            source, language, lambda: load_engine(source, from_language, language), now(), from_language, progress=log.info
+        )
+        parts = [f"{len(report.drafted)} drafted", f"{len(report.from_memory)} from memory"]
+        if report.kept_stale:
+            parts.append(f"{len(report.kept_stale)} kept as stale drafts (a person's text; English changed)")
+        if report.flagged:
+            parts.append(f"{len(report.flagged)} flagged for the reviewer")
+        click.echo(f"{language}: " + ", ".join(parts) + ("" if report.wrote else " (nothing to do)"))
+        for string_id, findings in report.flagged.items():
+            for finding in findings:
+                click.echo(f"  {string_id}: {finding}")
+
+
+# ------------------------------------------------------------------ models
+
+
+@main.group()
+def models() -> None:
+    """Install, list and remove Argos Translate models."""
+
+
+@models.command("install")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--from-index", "pair", nargs=2, metavar="FROM TO", help="Download FROM->TO from a package index.")
+@click.option("--index", "index", metavar="URL", help="Package index URL (default: $ARGOS_PACKAGE_INDEX, else Argos's).")
+@report_errors
+def models_install(file: Path | None, pair: tuple[str, str] | None, index: str | None) -> None:
+    """Install a model from FILE.argosmodel, or with --from-index FROM TO."""
+    from pipeline import models as model_store
+
+    if bool(file) == bool(pair):
+        raise click.UsageError("give either FILE or --from-index FROM TO")
+    model = model_store.install_file(file) if file else model_store.install_from_index(pair[0], pair[1], index)
+    click.echo(f"installed {model.from_code} -> {model.to_code}: {model.label}")
+
+
+@models.command("list")
+@report_errors
+def models_list() -> None:
+    """List installed models."""
+    from pipeline import models as model_store
+
+    installed = model_store.installed_models()
+    if not installed:
+        click.echo("no models installed; see `outreach models install --help`")
+    for model in installed:
+        click.echo(f"{model.from_code} -> {model.to_code}  {model.label}  {model.path}")
+
+
+@models.command("remove")
+@click.argument("from_code")
+@click.argument("to_code")
+@report_errors
+def models_remove(from_code: str, to_code: str) -> None:
+    """Remove the installed FROM_CODE -> TO_CODE model."""
+    from pipeline import models as model_store
+
+    model = model_store.remove(from_code, to_code)
+    click.echo(f"removed {model.label}")
+
+
+# ------------------------------------------------------------------ review
+
+
+@main.command()
+@click.argument("languages", nargs=-1)
+@pass_context
+@report_errors
+def status(ctx: Context, languages: tuple[str, ...]) -> None:
+    """Per language: how many strings are approved, drafts, stale, missing, rejected."""
+    from pipeline.approval import STATUS_COLUMNS, language_states, status_counts
+    from pipeline.catalog import catalog_languages
+
+    source = ctx.source
+    chosen = list(languages) or ["en", *catalog_languages(source)]
+    widths = [max(len(c.value), 5) for c in STATUS_COLUMNS]
+    click.echo("language  " + "  ".join(c.value.rjust(w) for c, w in zip(STATUS_COLUMNS, widths)))
+    for language in chosen:
+        if language not in source.languages:
+            raise click.BadParameter(f"unknown language {language!r}", param_hint="LANGUAGES")
+        counts = status_counts(language_states(source, language))
+        click.echo(f"{language:8}  " + "  ".join(str(counts[c]).rjust(w) for c, w in zip(STATUS_COLUMNS, widths)))
+
+
+def _decide(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, action: str, reason: str = "") -> None:
+    from pipeline.approval import decide
+
+    outcome = decide(ctx.source, language, list(ids), reviewer, action, now(), reason)
+    verb = "approved" if action == "approve" else "rejected"
+    for decision in outcome.decisions:
+        click.echo(f"{language}: {decision.string_id} {verb} by {decision.reviewer} ({decision.hash[:12]})")
+
+
+@main.command()
+@click.argument("language")
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--reviewer", required=True, help="Your name, as it should appear in the audit trail.")
+@pass_context
+@report_errors
+def approve(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str) -> None:
+    """Approve the current translation of each ID against the current English."""
+    _decide(ctx, language, ids, reviewer, "approve")
+
+
+@main.command()
+@click.argument("language")
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--reviewer", required=True, help="Your name, as it should appear in the audit trail.")
+@click.option("--reason", required=True, help="What is wrong, for the translator.")
+@pass_context
+@report_errors
+def reject(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, reason: str) -> None:
+    """Reject the current translation of each ID, with a reason."""
+    _decide(ctx, language, ids, reviewer, "reject", reason)
+
+
+@main.command()
+@click.argument("language")
+@click.argument("string_id", required=False)
+@pass_context
+@report_errors
+def history(ctx: Context, language: str, string_id: str | None) -> None:
+    """The audit trail: who approved or rejected which wording, when."""
+    from pipeline.ledger import read_ledger
+
+    ledger = read_ledger(ctx.project, language)
+    for problem in ledger.problems:
+        click.echo(f"error: {problem.format(ctx.project.root)}", err=True)
+    for decision in ledger.history(string_id):
+        click.echo(f"{decision.time}  {decision.action:7}  {decision.string_id}  by {decision.reviewer}  [{decision.hash[:12]}]")
+        click.echo(f"    English: {decision.english}")
+        click.echo(f"    {language}: {decision.translation}")
+        if decision.reason:
+            click.echo(f"    reason: {decision.reason}")
+    if ledger.problems:
+        sys.exit(1)
+
+
+# ------------------------------------------------------------------ render and release
+
+
+def _editions(source, edition_ids: tuple[str, ...]) -> list[str]:
+    for edition_id in edition_ids:
+        if edition_id not in source.editions:
+            raise click.BadParameter(f"unknown edition {edition_id!r} (known: {', '.join(source.editions)})", param_hint="--edition")
+    return list(edition_ids) or list(source.editions)
+
+
+@main.command()
+@click.option("--edition", "edition_ids", multiple=True, help="Edition id (repeatable); default: every edition.")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["flyer-letter", "flyer-a4", "card", "sheet-letter", "sheet-a4"]),
+              help="Only these formats (repeatable); default: each edition's own.")
+@click.option("--proof", is_flag=True, help="Render proofs for reviewers, whatever the approval state.")
+@pass_context
+@report_errors
+def render(ctx: Context, edition_ids: tuple[str, ...], formats: tuple[str, ...], proof: bool) -> None:
+    """Render final PDFs of approved editions (or proofs with --proof).
+
+    A final is refused, and any old one removed, while a string it needs is
+    not approved; the command then lists those strings and exits 1.
+    """
+    from pipeline.build import plan, render_pairs
+    from pipeline.render import Renderer
+
+    source = ctx.source
+    pairs = plan(source, _editions(source, edition_ids), formats)
+    with click.progressbar(length=len(pairs), label="rendering", file=sys.stderr) as bar:
+        def step(message: str) -> None:
+            log.info(message)
+            bar.update(1)
+
+        outcomes = render_pairs(source, pairs, proof, Renderer(source), progress=step)
+    refused = [o for o in outcomes if o.kind == "refused"]
+    for outcome in outcomes:
+        if outcome.path:
+            click.echo(f"{outcome.kind:7} {ctx.project.relative(outcome.path)}")
+    for outcome in refused:
+        click.echo(f"refused {outcome.edition} {outcome.format}: {len(outcome.blocking)} strings not approved", err=True)
+        for item in outcome.blocking:
+            click.echo(f"    {item.id} ({item.state.value})", err=True)
+    if refused:
+        sys.exit(1)
+
+
+@main.command()
+@pass_context
+@report_errors
+def bundle(ctx: Context) -> None:
+    """Pack every current final into output/release/ with a manifest and a zip."""
+    from pipeline.bundle import build_bundle
+    from pipeline.render import Renderer
+
+    result = build_bundle(ctx.source, Renderer(ctx.source))
+    click.echo(f"{result.files} files -> {ctx.project.relative(result.zip_path)} ({ctx.project.relative(result.manifest_path)})")
+
+
+@main.command()
+@pass_context
+@report_errors
+def build(ctx: Context) -> None:
+    """Render every edition (final where approved, else a proof), print a summary, bundle the finals."""
+    from pipeline.build import plan, render_pairs
+    from pipeline.bundle import build_bundle
+    from pipeline.render import Renderer
+
+    source = ctx.source
+    renderer = Renderer(source)
+    pairs = plan(source, list(source.editions), ())
+    finals = render_pairs(source, pairs, False, renderer, progress=log.info)
+    refused = [(source.editions[o.edition], o.format) for o in finals if o.kind == "refused"]
+    proofs = {(o.edition, o.format): o for o in render_pairs(source, refused, True, renderer, progress=log.info)}
+    click.echo(f"{'edition':12} {'format':13} {'result':7} why")
+    for outcome in finals:
+        if outcome.kind == "final":
+            click.echo(f"{outcome.edition:12} {outcome.format:13} final   every string approved")
+        else:
+            kinds: dict[str, int] = {}
+            for item in outcome.blocking:
+                kinds[item.state.value] = kinds.get(item.state.value, 0) + 1
+            why = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+            click.echo(f"{outcome.edition:12} {outcome.format:13} proof   {len(outcome.blocking)} strings await review ({why})")
+    result = build_bundle(source, renderer)
+    click.echo(f"\n{sum(o.kind == 'final' for o in finals)} finals, {len(proofs)} proofs; "
+               f"release: {ctx.project.relative(result.zip_path)} ({result.files} files)")

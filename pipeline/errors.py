@@ -1,0 +1,59 @@
+"""Problems found in the project's files, reported as `file:line: what is wrong`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an input file, located as precisely as we can."""
+
+    path: Path
+    line: int | None
+    message: str
+    severity: str = "error"  # "error" or "warning"
+
+    def location(self, root: Path | None = None) -> str:
+        path = self.path
+        if root is not None:
+            try:
+                path = path.relative_to(root)
+            except ValueError:
+                pass
+        return f"{path}:{self.line}" if self.line else str(path)
+
+    def format(self, root: Path | None = None) -> str:
+        return f"{self.location(root)}: {self.message}"
+
+
+class ContentError(Exception):
+    """Input that cannot be used. Carries every problem found, not just the first.
+
+    `unusable` marks input that could not even be read (syntax errors, missing
+    files): the command line exits 2 for those and 1 for content problems.
+    """
+
+    def __init__(self, problems: list[Problem], unusable: bool = False):
+        self.problems = list(problems)
+        self.unusable = unusable
+        super().__init__("\n".join(p.format() for p in self.problems))
+
+
+class Collector:
+    """Gathers problems while loading so that all of them can be reported at once."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, path: Path, line: int | None, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem(path, line, message, severity))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise ContentError(self.errors)

@@ -1,0 +1,223 @@
+"""The hotline registry: every phone number that may ever be printed.
+
+Loaded from source/hotlines.yaml, keeping each entry's sources, confidence and
+the registry's compile date. Only entries of high or medium confidence print;
+UNVERIFIED, low-confidence and do-not-print numbers never do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import phonenumbers
+
+from pipeline.errors import Collector
+from pipeline.spans import digits_of
+from pipeline.yamlfile import Node, read_yaml
+
+CATEGORIES = (
+    "emergency",
+    "drug_alcohol_helpline",
+    "never_use_alone",
+    "poison_centre",
+    "suicide_crisis",
+    "health_advice",
+)
+CONFIDENCES = ("high", "medium", "low", "UNVERIFIED")
+PRINTABLE_CONFIDENCE = ("high", "medium")
+
+# Text placeholders filled from the registry: {name} -> category of line.
+PLACEHOLDER_CATEGORIES = {
+    "emergency": "emergency",
+    "helpline": "drug_alcohol_helpline",
+    "never_use_alone": "never_use_alone",
+    "poison_centre": "poison_centre",
+    "crisis_line": "suicide_crisis",
+}
+# Placeholders filled from elsewhere than a hotline entry.
+OTHER_PLACEHOLDERS = {"date": "the date the hotline registry was compiled"}
+
+_PLAIN_NUMBER = re.compile(r"^[\d\s().+\-]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Hotline:
+    """One phone line of one region, exactly as the registry records it."""
+
+    region: str
+    category: str
+    service: str
+    number_published: str | None
+    e164: str | None
+    hours: str
+    cost: str
+    sources: tuple[str, ...]
+    confidence: str
+    line: int
+
+    @property
+    def is_open_24_7(self) -> bool:
+        """True only when the registry states plainly, with no caveat, that the line never closes."""
+        hours = self.hours.strip()
+        plain = hours in ("24/7", "24 hours a day, every day", "24 hours a day, 7 days a week")
+        return plain or hours == "24/7, 365 days a year"
+
+    @property
+    def is_free(self) -> bool:
+        """True only when the registry's cost note starts with 'free' and says nothing against it."""
+        cost = self.cost.strip()
+        return cost.startswith("free") and "not" not in cost.lower() and "charge" not in cost.lower()
+
+    def display_number(self) -> str:
+        """The number as printed: the operator's own digits, else the national format of the E.164 form."""
+        published = self.number_published or ""
+        if _PLAIN_NUMBER.match(published):
+            return published.strip()
+        if self.e164:
+            parsed = phonenumbers.parse(self.e164)
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+        return published.strip()
+
+    def dial_digits(self) -> str:
+        return digits_of(self.e164 or self.display_number())
+
+
+@dataclass(frozen=True, slots=True)
+class DoNotPrint:
+    number: str
+    why: str
+    line: int
+
+    @property
+    def digits(self) -> str:
+        return digits_of(self.number)
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    iso: str
+    name: str
+    entries: tuple[Hotline, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    path: Path
+    compiled: dt.date
+    regions: dict[str, Region]
+    do_not_print: tuple[DoNotPrint, ...]
+
+    def is_forbidden(self, entry: Hotline) -> bool:
+        """A number on the do-not-print list (matched on its digits)."""
+        digits = entry.dial_digits()
+        national = digits_of(entry.number_published or "")
+        return any(d.digits and (d.digits in digits or d.digits in national) for d in self.do_not_print if len(d.digits) >= 7)
+
+    def is_printable(self, entry: Hotline) -> bool:
+        return (
+            entry.confidence in PRINTABLE_CONFIDENCE
+            and bool(entry.number_published)
+            and not self.is_forbidden(entry)
+        )
+
+    def printable(self, region: str, category: str) -> list[Hotline]:
+        """The region's entries of one category that may print, in registry order."""
+        found = self.regions.get(region)
+        if found is None:
+            return []
+        return [e for e in found.entries if e.category == category and self.is_printable(e)]
+
+    def first_printable(self, region: str, category: str) -> Hotline | None:
+        entries = self.printable(region, category)
+        return entries[0] if entries else None
+
+    def all_numbers(self, region: str) -> list[Hotline]:
+        found = self.regions.get(region)
+        return list(found.entries) if found else []
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def read_registry(path: Path, problems: Collector) -> Registry:
+    """Load and validate the registry, adding every problem to `problems`."""
+    data = read_yaml(path)
+    if not isinstance(data, Node):
+        problems.add(path, 1, "expected a mapping with 'meta', 'regions' and 'do_not_print'")
+        return Registry(path, dt.date.min, {}, ())
+    compiled = dt.date.min
+    meta = data.get("meta")
+    if isinstance(meta, Node):
+        try:
+            compiled = dt.date.fromisoformat(_text(meta.get("compiled")))
+        except ValueError:
+            problems.add(path, meta.line_of("compiled"), "meta.compiled must be a date written YYYY-MM-DD")
+    else:
+        problems.add(path, data.line, "missing 'meta' with the 'compiled' date")
+
+    regions: dict[str, Region] = {}
+    for raw_region in data.get("regions") or []:
+        if not isinstance(raw_region, Node):
+            problems.add(path, data.line_of("regions"), "each region must be a mapping")
+            continue
+        iso = _text(raw_region.get("iso"))
+        if not re.fullmatch(r"[A-Z]{2}", iso):
+            problems.add(path, raw_region.line_of("iso"), f"region iso must be two capital letters, not {iso!r}")
+            continue
+        if iso in regions:
+            problems.add(path, raw_region.line_of("iso"), f"region {iso} is listed twice")
+            continue
+        entries = []
+        for raw in raw_region.get("entries") or []:
+            entry = _read_entry(path, iso, raw, problems)
+            if entry is not None:
+                entries.append(entry)
+        regions[iso] = Region(iso, _text(raw_region.get("region")), tuple(entries))
+
+    do_not_print = []
+    for raw in data.get("do_not_print") or []:
+        if not isinstance(raw, Node) or not raw.get("number"):
+            problems.add(path, getattr(raw, "line", data.line_of("do_not_print")), "do_not_print entries need a 'number'")
+            continue
+        do_not_print.append(DoNotPrint(_text(raw["number"]), _text(raw.get("why")), raw.line))
+    return Registry(path, compiled, regions, tuple(do_not_print))
+
+
+def _read_entry(path: Path, iso: str, raw: object, problems: Collector) -> Hotline | None:
+    if not isinstance(raw, Node):
+        problems.add(path, None, f"region {iso}: each entry must be a mapping")
+        return None
+    category = _text(raw.get("category"))
+    if category not in CATEGORIES:
+        problems.add(path, raw.line_of("category"), f"unknown category {category!r} (known: {', '.join(CATEGORIES)})")
+        return None
+    confidence = _text(raw.get("confidence"))
+    if confidence not in CONFIDENCES:
+        problems.add(path, raw.line_of("confidence"), f"confidence must be one of {', '.join(CONFIDENCES)}, not {confidence!r}")
+        return None
+    number = raw.get("number_published")
+    e164 = raw.get("e164")
+    if confidence in PRINTABLE_CONFIDENCE and not number:
+        problems.add(path, raw.line, f"{iso} {category}: a {confidence}-confidence entry needs number_published")
+    if e164 is not None and not re.fullmatch(r"\+\d{6,15}", _text(e164)):
+        problems.add(path, raw.line_of("e164"), f"e164 must look like +15551234567, not {e164!r}")
+        e164 = None
+    sources = raw.get("sources") or []
+    if confidence in PRINTABLE_CONFIDENCE and not sources:
+        problems.add(path, raw.line, f"{iso} {category}: a printable entry needs at least one source")
+    return Hotline(
+        region=iso,
+        category=category,
+        service=_text(raw.get("service")),
+        number_published=_text(number) if number else None,
+        e164=_text(e164) if e164 else None,
+        hours=_text(raw.get("hours")),
+        cost=_text(raw.get("cost")),
+        sources=tuple(_text(s) for s in sources),
+        confidence=confidence,
+        line=raw.line,
+    )
