@@ -152,7 +152,7 @@ def decide(
     # Ledger first: if the run dies before the catalog is written, the entry is
     # still fuzzy, so nothing counts as approved until a rerun completes it.
     append_decisions(ledger, decisions)
-    write_catalog(catalog)
+    write_catalog(catalog, now)
     return Outcome(tuple(decisions))
 
 

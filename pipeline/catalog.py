@@ -10,6 +10,7 @@ previous English kept as `#| msgid`. Nothing here ever discards a translation.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,17 +89,27 @@ class Catalog:
         return self.po.__unicode__()
 
 
+HEADER_COMMENT = (
+    "outreach: {language} translations of the fact blocks and template strings.\n"
+    "Open in Poedit, Weblate or Lokalize. A string prints only after `outreach approve`;\n"
+    "editing an approved string sends it back to review."
+)
+REQUIRED_METADATA = {
+    "Project-Id-Version": "outreach",
+    "Last-Translator": "see each entry's comments and translations/ledger/",
+    "Language-Team": "none",
+    "MIME-Version": "1.0",
+    "Content-Type": "text/plain; charset=UTF-8",
+    "Content-Transfer-Encoding": "8bit",
+    "Plural-Forms": "nplurals=2; plural=(n != 1);",
+    "X-Generator": "outreach",
+}
+
+
 def new_po(language: str) -> polib.POFile:
     po = polib.POFile(wrapwidth=0)
-    po.metadata = {
-        "Project-Id-Version": "outreach",
-        "Language": language.replace("-", "_"),
-        "MIME-Version": "1.0",
-        "Content-Type": "text/plain; charset=UTF-8",
-        "Content-Transfer-Encoding": "8bit",
-        "Plural-Forms": "nplurals=2; plural=(n != 1);",
-        "X-Generator": "outreach",
-    }
+    po.header = HEADER_COMMENT.format(language=language)
+    po.metadata = {"Language": language.replace("-", "_"), **REQUIRED_METADATA}
     return po
 
 
@@ -130,7 +141,12 @@ def read_catalog(project: Project, language: str) -> Catalog:
     return Catalog(language, path, po)
 
 
-def write_catalog(catalog: Catalog) -> None:
+def write_catalog(catalog: Catalog, now: dt.datetime | None = None) -> None:
+    """Write atomically, stamping PO-Revision-Date as gettext tools do."""
+    for key, value in REQUIRED_METADATA.items():
+        catalog.po.metadata.setdefault(key, value)
+    stamp = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    catalog.po.metadata["PO-Revision-Date"] = stamp.strftime("%Y-%m-%d %H:%M+0000")
     write_atomic(catalog.path, catalog.to_text())
 
 

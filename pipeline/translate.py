@@ -258,7 +258,7 @@ def draft_language(
 
     after = catalog.to_text()
     if after != before:
-        write_catalog(catalog)
+        write_catalog(catalog, now)
         report.wrote = True
     return report
 

@@ -1,0 +1,59 @@
+"""Shared fixtures: a throw-away copy of the project, Argos kept inside a temp folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TOOLS = REPO / "tests" / "tools"
+sys.path.insert(0, str(TOOLS))
+
+# Argos reads its folders once, when first imported: point them at a temp folder
+# before any test imports it, so tests never touch a user's models or caches.
+_ARGOS_HOME = Path(tempfile.mkdtemp(prefix="outreach-argos-"))
+os.environ["ARGOS_PACKAGES_DIR"] = str(_ARGOS_HOME / "packages")
+os.environ["XDG_DATA_HOME"] = str(_ARGOS_HOME / "data")
+os.environ["XDG_CACHE_HOME"] = str(_ARGOS_HOME / "cache")
+os.environ["XDG_CONFIG_HOME"] = str(_ARGOS_HOME / "config")
+os.environ.pop("ARGOS_PACKAGE_INDEX", None)
+
+NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path) -> Path:
+    """A copy of the shipped source/ and templates/ with no translations yet."""
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "source", root / "source")
+    if (REPO / "templates").is_dir():
+        shutil.copytree(REPO / "templates", root / "templates")
+    (root / "translations").mkdir()
+    return root
+
+
+@pytest.fixture
+def project(project_dir: Path):
+    from pipeline.project import Project
+
+    return Project(project_dir)
+
+
+@pytest.fixture
+def source(project):
+    from pipeline.content import read_source
+
+    return read_source(project)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace text in a file, failing loudly if it is not there."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")

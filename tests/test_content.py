@@ -1,0 +1,93 @@
+"""Loading source/: the shipped content is valid, and bad input is reported as file:line."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import edit
+from pipeline.content import read_source
+from pipeline.errors import ContentError
+
+
+def test_shipped_content_loads(source):
+    assert len(source.facts) == 20
+    assert all(f.citations and f.review for f in source.facts)
+    assert len(source.editions) >= 10
+    languages = {e.language for e in source.editions.values()}
+    assert len(languages) >= 8
+    assert {"ar", "zh-Hans"} <= languages
+    assert source.languages["ar"].direction == "rtl"
+
+
+def test_every_problem_is_reported_with_its_line(project):
+    facts = project.source / "facts.yaml"
+    edit(facts, "    topic: signs\n", "    topic: gossip\n")
+    edit(facts, "Call {emergency} now", "Call {ambulance} now")
+    edit(project.source / "editions.yaml", "language: vi\n", "language: xx\n")
+    with pytest.raises(ContentError) as raised:
+        read_source(project)
+    messages = [p.format(project.root) for p in raised.value.problems]
+    text = "\n".join(messages)
+    assert "topic must be one of" in text
+    assert "unknown placeholder {ambulance}" in text
+    assert "vi-US: language 'xx' is not in languages.yaml" in text
+    assert len(messages) == 3
+    lines = facts.read_text().splitlines()
+    topic = next(m for m in messages if "topic" in m)
+    path, line, _ = topic.split(":", 2)
+    assert path == "source/facts.yaml"
+    assert "gossip" in lines[int(line) - 1]
+    assert not raised.value.unusable
+
+
+def test_yaml_syntax_error_is_unusable_with_line(project):
+    (project.source / "strings.yaml").write_text("strings:\n  - id: ui.x\n    text: [unclosed\n")
+    with pytest.raises(ContentError) as raised:
+        read_source(project)
+    assert raised.value.unusable
+    problem = raised.value.problems[0]
+    assert problem.path.name == "strings.yaml" and problem.line is not None
+    assert "invalid YAML" in problem.message
+
+
+def test_edition_needing_an_unverified_line_is_refused(project):
+    # Vietnam has no verified drug helpline: an edition asking for one must not load.
+    edit(project.source / "editions.yaml", "    region: PH\n    formats: [flyer-a4, card, sheet-a4]\n    hotlines: [emergency, suicide_crisis]",
+         "    region: VN\n    formats: [flyer-a4, card, sheet-a4]\n    hotlines: [emergency, drug_alcohol_helpline]")
+    with pytest.raises(ContentError) as raised:
+        read_source(project)
+    assert any("no printable drug_alcohol_helpline line for VN" in p.message for p in raised.value.problems)
+
+
+def test_do_not_print_and_unverified_numbers_never_print(source):
+    registry = source.registry
+    printed = [e.dial_digits() for edition in source.editions.values() for e in source.printed_hotlines(edition)]
+    for forbidden in ("8443264514", "7816229190"):
+        assert not any(forbidden in digits for digits in printed)
+    assert all(e.confidence in ("high", "medium") for ed in source.editions.values() for e in source.printed_hotlines(ed))
+    unverified = [e for r in registry.regions.values() for e in r.entries if e.confidence == "UNVERIFIED"]
+    assert unverified and not any(registry.is_printable(e) for e in unverified)
+
+
+def test_a_do_not_print_number_is_caught_even_if_marked_high(project):
+    # Someone pastes a seed page's commercial number over the poison line, confidence high.
+    edit(project.source / "hotlines.yaml", 'number_published: "1-800-222-1222"\n        e164: "+18002221222"',
+         'number_published: "(844) 326-4514"\n        e164: "+18443264514"')
+    with pytest.raises(ContentError) as raised:
+        read_source(project)
+    assert any("en-US: the registry has no printable poison_centre line for US" in p.message for p in raised.value.problems)
+
+
+def test_blocks_apply_only_where_true(source):
+    us = source.edition_string_ids(source.editions["en-US"], "flyer-letter")
+    gb = source.edition_string_ids(source.editions["en-GB"], "flyer-a4")
+    assert "carry-naloxone" in us and "carry-naloxone" not in gb  # US-only prescription rule
+    assert "free-confidential-help" in us and "free-confidential-help" not in gb  # FRANK is not free
+    ph = source.edition_string_ids(source.editions["tl-PH"], "flyer-a4")
+    assert "free-confidential-help" not in ph  # no verified helpline to fill {helpline}
+
+
+def test_us_numbers_print_in_us_style(source):
+    numbers = [e.display_number() for e in source.printed_hotlines(source.editions["en-US"])]
+    assert numbers[0] == "911"
+    assert "1-800-222-1222" in numbers
