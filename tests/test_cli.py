@@ -1,0 +1,73 @@
+"""The command line: help everywhere, exact error lines, exit codes 0/1/2."""
+
+from __future__ import annotations
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from conftest import edit
+from pipeline.cli import main
+
+
+def all_commands(group: click.Group, prefix=()):
+    for name, command in group.commands.items():
+        yield (*prefix, name)
+        if isinstance(command, click.Group):
+            yield from all_commands(command, (*prefix, name))
+
+
+@pytest.mark.parametrize("path", list(all_commands(main)), ids=lambda p: " ".join(p))
+def test_every_command_has_help(path, project_dir):
+    result = CliRunner().invoke(main, ["--project", str(project_dir), *path, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output and len(result.output.splitlines()) > 3
+
+
+def test_check_is_clean_on_shipped_content(project_dir):
+    result = CliRunner().invoke(main, ["--project", str(project_dir), "check"])
+    assert result.exit_code == 0, result.output
+    assert "0 errors" in result.output
+
+
+def test_check_lists_checks(project_dir):
+    result = CliRunner().invoke(main, ["--project", str(project_dir), "check", "--list"])
+    assert "placeholders     error" in result.output
+
+
+def test_bad_content_exits_1_with_file_line(project_dir):
+    edit(project_dir / "source" / "facts.yaml", "    topic: signs\n", "    topic: gossip\n")
+    result = CliRunner().invoke(main, ["--project", str(project_dir), "check"])
+    assert result.exit_code == 1
+    line = result.output.strip().splitlines()[0]
+    assert line.startswith("error: source/facts.yaml:") and "topic must be one of" in line
+    assert "Traceback" not in result.output
+
+
+def test_unreadable_input_exits_2(project_dir):
+    (project_dir / "source" / "editions.yaml").write_text("editions: [\n")
+    result = CliRunner().invoke(main, ["--project", str(project_dir), "check"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: source/editions.yaml:")
+
+
+def test_usage_errors_exit_2(project_dir, tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(main, ["--project", str(project_dir), "translate"]).exit_code == 2
+    assert runner.invoke(main, ["--project", str(project_dir), "render", "--edition", "xx-YY"]).exit_code == 2
+    assert runner.invoke(main, ["--project", str(tmp_path), "status"]).exit_code == 2
+
+
+def test_status_and_history(project_dir):
+    runner = CliRunner()
+    result = runner.invoke(main, ["--project", str(project_dir), "status", "es"])
+    assert result.exit_code == 0 and "missing" in result.output
+    result = runner.invoke(main, ["--project", str(project_dir), "history", "es"])
+    assert result.exit_code == 0
+
+
+def test_approve_without_translation_writes_nothing(project_dir):
+    result = CliRunner().invoke(main, ["--project", str(project_dir), "approve", "es", "call-emergency", "--reviewer", "Ana"])
+    assert result.exit_code == 1
+    assert "call-emergency: there is no translation to approve" in result.output
+    assert not (project_dir / "translations" / "ledger").exists()
