@@ -1,0 +1,59 @@
+# outreach: `make demo` runs the main job on the shipped content; `make test` runs the tests.
+# Both install what they need first (a virtual environment in .venv, fonts from Debian).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# PyTorch comes in through argostranslate -> stanza. Install this CPU build first,
+# or pip resolves the newest torch with several GB of CUDA packages.
+TORCH  := torch==2.13.0
+FONT_PACKAGES := fonts-noto-core fonts-noto-cjk libharfbuzz-subset0 poppler-utils gettext
+
+.PHONY: install fonts demo test build check bench-translate update-references clean help
+
+help:
+	@echo "make demo             install, check the content, render every edition, bundle the finals"
+	@echo "make test             install, run the test suite"
+	@echo "make check            validate source, registry, translations and ledgers"
+	@echo "make bench-translate  measure the translate stage against bare CTranslate2"
+	@echo "make update-references  regenerate the reference images of the visual tests"
+	@echo "make clean            remove output/ (generated files)"
+
+install: fonts $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(TORCH)
+	$(BIN)/pip install --quiet -e '.[translate,test]'
+	touch $(STAMP)
+
+# Fonts for every script the project prints; installed only when missing (needs root or sudo).
+fonts:
+	@missing=""; for p in $(FONT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+check: install
+	$(BIN)/outreach check
+
+demo: install
+	$(BIN)/outreach check
+	$(BIN)/outreach status
+	$(BIN)/outreach build
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench-translate: install
+	$(BIN)/python tests/tools/bench_translate.py
+
+update-references: install
+	$(BIN)/python tests/tools/update_references.py
+
+clean:
+	find output -mindepth 1 ! -name README.md -exec rm -rf {} +
