@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import urllib.parse
 import urllib.request
@@ -107,12 +108,30 @@ def install_file(path: Path, expect_from: str | None = None, expect_to: str | No
     pair = (metadata["from_code"], metadata["to_code"])
     if expect_from and expect_to and pair != (expect_from, expect_to):
         raise ModelError(f"{path}: this model translates {pair[0]} to {pair[1]}, not {expect_from} to {expect_to}")
-    package = _argos_package()
-    package.install_from_path(path)
+    _extract_atomically(path, metadata["_folder"])
     model = find_model(*pair)
     if model is None:
         raise ModelError(f"{path}: installed, but Argos does not list it")
     return model
+
+
+def _extract_atomically(path: Path, folder: str) -> None:
+    """Unpack next to Argos's package folder, then rename into it: a killed install leaves nothing half-made."""
+    from argostranslate import settings  # noqa: PLC0415
+
+    packages = Path(settings.package_data_dir)
+    packages.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".outreach-install-", dir=packages.parent))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(staging)
+        target = packages / folder
+        if target.exists():
+            retired = staging / ".replaced"
+            os.replace(target, retired)
+        os.replace(staging / folder, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def remove(from_code: str, to_code: str) -> ModelInfo:
