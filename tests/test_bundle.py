@@ -1,0 +1,116 @@
+"""Render, gate and bundle: finals only from approved text; the manifest matches the files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+
+import polib
+import pytest
+from click.testing import CliRunner
+
+from conftest import NOW, REPO
+from pipeline.approval import decide
+from pipeline.catalog import read_catalog, sync_catalog, write_catalog
+from pipeline.cli import main
+from pipeline.content import read_source
+from pipeline.project import Project
+
+EDITIONS = """editions:
+  - id: en-US
+    language: en
+    region: US
+    formats: [card, flyer-letter]
+    hotlines: [emergency, drug_alcohol_helpline, poison_centre]
+  - id: es-US
+    language: es
+    region: US
+    formats: [card]
+    hotlines: [emergency, drug_alcohol_helpline, poison_centre]
+"""
+
+
+@pytest.fixture
+def small_project(project_dir):
+    (project_dir / "source" / "editions.yaml").write_text(EDITIONS)
+    return project_dir
+
+
+def run(project_dir, *args):
+    return CliRunner().invoke(main, ["--project", str(project_dir), *args], catch_exceptions=False)
+
+
+def test_build_renders_finals_and_proofs_and_bundles(small_project):
+    result = run(small_project, "build")
+    assert result.exit_code == 0, result.output
+    assert "en-US        card          final" in result.output
+    assert "es-US        card          proof" in result.output and "strings await review (" in result.output
+    final = small_project / "output" / "final"
+    assert (final / "en-US" / "card.pdf").exists() and not (final / "es-US").exists()
+    assert (small_project / "output" / "proof" / "es-US" / "card.pdf").exists()
+
+    release = small_project / "output" / "release"
+    manifest = json.loads((release / "manifest.json").read_text())
+    assert {f["path"] for f in manifest["files"]} == {"en-US/card.pdf", "en-US/flyer-letter.pdf"}
+    with zipfile.ZipFile(release / "outreach-release.zip") as archive:
+        assert sorted(archive.namelist()) == ["en-US/card.pdf", "en-US/flyer-letter.pdf", "manifest.json"]
+        for item in manifest["files"]:
+            data = archive.read(item["path"])
+            assert hashlib.sha256(data).hexdigest() == item["sha256"] == hashlib.sha256((release / item["path"]).read_bytes()).hexdigest()
+            assert item["language"] == "en" and item["region"] == "US"
+    card = next(f for f in manifest["files"] if f["format"] == "card")
+    assert card["approvals"] and all(a["kind"] == "source review" for a in card["approvals"])
+    assert any(h["number"] == "911" and h["sources"] for h in card["hotlines"])
+    assert manifest["registry_compiled"] == "2026-11-21" and manifest["source_revision"]
+
+    # Same inputs, same bytes.
+    first = (release / "outreach-release.zip").read_bytes()
+    assert run(small_project, "bundle").exit_code == 0
+    assert (release / "outreach-release.zip").read_bytes() == first
+
+
+def test_render_refuses_unapproved_edition_listing_strings(small_project):
+    result = run(small_project, "render", "--edition", "es-US")
+    assert result.exit_code == 1
+    assert "refused es-US card:" in result.output and "call-emergency (missing)" in result.output
+
+
+def test_approved_translation_prints_and_a_later_edit_withdraws_the_final(small_project):
+    source = read_source(Project(small_project))
+    shipped = polib.pofile(str(REPO / "translations" / "es.po"))
+    catalog = read_catalog(source.project, "es")
+    sync_catalog(source, catalog)
+    ids = source.edition_string_ids(source.editions["es-US"], "card")
+    for string_id in ids:
+        catalog.entry(string_id).msgstr = shipped.find(string_id, by="msgctxt").msgstr
+    write_catalog(catalog, NOW)
+    decide(source, "es", ids, "Test Reviewer", "approve", NOW)
+    assert run(small_project, "render").exit_code == 0  # every edition is approved now
+    final = small_project / "output" / "final" / "es-US" / "card.pdf"
+    assert final.exists()
+    assert run(small_project, "bundle").exit_code == 0
+    manifest = json.loads((small_project / "output" / "release" / "manifest.json").read_text())
+    es_card = next(f for f in manifest["files"] if f["edition"] == "es-US")
+    assert {a["reviewer"] for a in es_card["approvals"]} == {"Test Reviewer"}
+
+    # A translator edits an approved string: the final is withdrawn and not bundled.
+    path = source.project.po_path("es")
+    po = polib.pofile(str(path))
+    po.find("call-emergency", by="msgctxt").msgstr += " Ya."
+    po.save()
+    assert run(small_project, "render", "--edition", "es-US").exit_code == 1
+    assert not final.exists()
+    assert run(small_project, "bundle").exit_code == 0
+    manifest = json.loads((small_project / "output" / "release" / "manifest.json").read_text())
+    assert all(f["edition"] != "es-US" for f in manifest["files"])
+    assert not (small_project / "output" / "release" / "es-US" / "card.pdf").exists()
+
+
+def test_bundle_refuses_an_altered_final(small_project):
+    assert run(small_project, "render", "--edition", "en-US").exit_code == 0
+    final = small_project / "output" / "final" / "en-US" / "card.pdf"
+    final.write_bytes(final.read_bytes() + b"\n% edited by hand\n")
+    result = run(small_project, "bundle")
+    assert result.exit_code == 1
+    assert "output/final/en-US/card.pdf: out of date or altered" in result.output
