@@ -108,6 +108,7 @@ class Edition:
     formats: tuple[str, ...]
     hotlines: tuple[str, ...]
     line: int
+    qr: str | None = None  # a URL from source/urls.yaml, printed as a QR code
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,7 +365,9 @@ def _read_editions(path: Path, problems: Collector) -> dict[str, Edition]:
         for category in hotlines:
             if category not in CATEGORIES:
                 problems.add(path, raw.line_of("hotlines"), f"{edition_id}: unknown kind of line {category!r}")
-        editions[edition_id] = Edition(edition_id, _text(raw.get("language")), _text(raw.get("region")), formats, hotlines, raw.line)
+        editions[edition_id] = Edition(
+            edition_id, _text(raw.get("language")), _text(raw.get("region")), formats, hotlines, raw.line, _text(raw.get("qr")) or None
+        )
     return editions
 
 
@@ -470,6 +473,8 @@ def read_source(project: Project) -> Source:
         for category in edition.hotlines:
             if not registry.printable(edition.region, category):
                 problems.add(editions_path, edition.line, f"{edition.id}: the registry has no printable {category} line for {edition.region} (only high or medium confidence entries print)")
+        if edition.qr and not any(edition.qr.startswith(prefix) for prefix in urls):
+            problems.add(editions_path, edition.line, f"{edition.id}: QR code URL {edition.qr} is not in source/urls.yaml")
         if not registry.first_printable(edition.region, "emergency"):
             problems.add(editions_path, edition.line, f"{edition.id}: no printable emergency number for {edition.region}")
 

@@ -91,3 +91,10 @@ def test_us_numbers_print_in_us_style(source):
     numbers = [e.display_number() for e in source.printed_hotlines(source.editions["en-US"])]
     assert numbers[0] == "911"
     assert "1-800-222-1222" in numbers
+
+
+def test_qr_url_must_be_allowlisted(project):
+    edit(project.source / "editions.yaml", "qr: https://www.cdc.gov/stop-overdose/response/index.html", "qr: https://example.com/rehab-leads")
+    with pytest.raises(ContentError) as raised:
+        read_source(project)
+    assert any("QR code URL https://example.com/rehab-leads is not in source/urls.yaml" in p.message for p in raised.value.problems)
