@@ -364,3 +364,87 @@ def build(ctx: Context) -> None:
     result = build_bundle(source, renderer)
     click.echo(f"\n{sum(o.kind == 'final' for o in finals)} finals, {len(proofs)} proofs; "
                f"release: {ctx.project.relative(result.zip_path)} ({result.files} files)")
+
+
+# ------------------------------------------------------------------ interactive review and XLIFF
+
+
+@main.command()
+@click.argument("language")
+@click.option("--reviewer", required=True, help="Your name, as it should appear in the audit trail.")
+@pass_context
+@report_errors
+def review(ctx: Context, language: str, reviewer: str) -> None:
+    """Review LANGUAGE one string at a time: approve, edit, reject or skip.
+
+    Shows each string that needs a decision with its English, what changed in
+    the English, the current text, where it came from and what the checks
+    found. Every decision is recorded at once, so quitting loses nothing.
+    """
+    from pipeline.review import run_review
+
+    summary = run_review(
+        ctx.source,
+        language,
+        reviewer,
+        now,
+        read_key=click.getchar,
+        read_line=lambda prompt: click.prompt(prompt, default="", show_default=False),
+        write=click.echo,
+        edit_in_editor=lambda text: click.edit(text, extension=".txt"),
+    )
+    click.echo(
+        f"{language}: {len(summary.approved)} approved, {len(summary.rejected)} rejected, "
+        f"{len(summary.edited)} edited, {len(summary.skipped)} skipped, {len(summary.unreviewed)} not reached"
+    )
+
+
+@main.command("export-xliff")
+@click.argument("language")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write; '-' for standard output. Default: output/xliff/LANGUAGE.xlf.")
+@pass_context
+@report_errors
+def export_xliff_command(ctx: Context, language: str, output: Path | None) -> None:
+    """Write LANGUAGE's strings as XLIFF 1.2 for CAT tools (memoQ, Trados, OmegaT, Weblate)."""
+    from pipeline.fsutil import write_atomic
+    from pipeline.xliff import export_xliff
+
+    data = export_xliff(ctx.source, language)
+    if str(output) == "-":
+        click.echo(data, nl=False)
+        return
+    path = output or ctx.project.output / "xliff" / f"{language}.xlf"
+    write_atomic(path, data)
+    click.echo(f"{language}: {len(ctx.source.strings)} strings -> {ctx.project.relative(path.resolve())}")
+
+
+@main.command("import-xliff")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+@report_errors
+def import_xliff_command(ctx: Context, file: Path) -> None:
+    """Write the changed translations in an XLIFF 1.2 FILE back into its language's PO.
+
+    Unchanged texts keep their approvals; changed texts need review again.
+    Units whose English changed since the export, or whose id is unknown, are
+    listed and left out, and the command exits 1.
+    """
+    from pipeline.xliff import import_xliff
+
+    report = import_xliff(ctx.source, file, now())
+    root = ctx.project.root
+    for problem in report.skipped:
+        click.echo(f"warning: {problem.format(root)}", err=True)
+    for finding in report.findings:
+        click.echo(f"  {finding.format(root)}")
+    parts = [f"{len(report.changed)} changed (awaiting review)", f"{len(report.unchanged)} unchanged"]
+    if report.unapproved:
+        parts.append(f"{len(report.unapproved)} approvals withdrawn")
+    if report.noted:
+        parts.append(f"{len(report.noted)} with new translator notes")
+    if report.skipped:
+        parts.append(f"{len(report.skipped)} not imported")
+    click.echo(f"{report.language}: " + ", ".join(parts))
+    if report.skipped:
+        sys.exit(1)
