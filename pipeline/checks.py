@@ -251,7 +251,7 @@ def check_repetition(case: TranslationCase) -> Iterator[str]:
 def check_script(case: TranslationCase) -> Iterator[str]:
     """Most letters are in the language's own script."""
     ranges = SCRIPT_RANGES.get(case.language.script)
-    if not ranges or case.language.script == "Latn":
+    if not ranges:
         return
     kept = set("".join(case.source.glossary.keep))
     letters = [ch for ch in case.translation if ch.isalpha() and ch not in kept]

@@ -7,6 +7,7 @@ checks (to compare a translation with its English).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -53,11 +54,16 @@ def find_numbers(text: str) -> list[str]:
     return [digits_of(m.group(0)) for m in NUMBER_RE.finditer(without)]
 
 
+@functools.lru_cache(maxsize=1024)
+def _term_pattern(term: str) -> re.Pattern:
+    return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", flags=re.IGNORECASE)
+
+
 def find_terms(text: str, terms: list[str]) -> list[Span]:
     """Whole-word, case-insensitive occurrences of any of `terms`."""
     spans = []
     for term in sorted(terms, key=len, reverse=True):
-        for match in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", text, flags=re.IGNORECASE):
+        for match in _term_pattern(term).finditer(text):
             spans.append(Span(match.start(), match.end(), match.group(0), "term"))
     return spans
 

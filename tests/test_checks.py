@@ -31,11 +31,12 @@ TRANSLATION_CASES = [
     ("length", "es", "call-emergency", "Llama al {emergency} " + "ahora y " * 30),
     ("repetition", "es", "call-emergency", "Llama al {emergency} ahora ahora ahora."),
     ("script", "ar", "call-emergency", "Call {emergency} now please, this is not Arabic at all."),
+    ("script", "es", "call-emergency", "Позвоните {emergency} сейчас и назовите адрес."),
     ("wording", "es", "call-emergency", "Llama al {emergency} si un adicto no despierta."),
 ]
 
 
-@pytest.mark.parametrize("check_id,language,string_id,bad", TRANSLATION_CASES, ids=[c[0] for c in TRANSLATION_CASES])
+@pytest.mark.parametrize("check_id,language,string_id,bad", TRANSLATION_CASES, ids=[f"{c[0]}-{c[1]}" for c in TRANSLATION_CASES])
 def test_translation_check_fires_on_bad_and_not_on_clean(source, check_id, language, string_id, bad):
     fired = {f.check for f in checks.check_translation(source, language, string_id, bad)}
     assert check_id in fired
