@@ -78,6 +78,10 @@ class Hotline:
             return published.strip()
         if self.e164:
             parsed = phonenumbers.parse(self.e164)
+            if parsed.country_code == 1:
+                # North America writes toll-free and long-distance numbers 1-800-662-4357.
+                national = str(parsed.national_number)
+                return f"1-{national[:3]}-{national[3:6]}-{national[6:]}"
             return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
         return published.strip()
 
