@@ -2,29 +2,43 @@
 
 One `Renderer` per run holds one Jinja2 environment, one WeasyPrint font
 configuration, the parsed stylesheets of every format and an image cache, and
-renders any number of editions with them. A document is only returned when
-nothing went wrong; everything WeasyPrint merely logs is turned into a
+renders any number of editions with them:
+
+    renderer = Renderer(source)
+    document = renderer.render(edition, "card", texts, proof=False)
+
+Templates (templates/*.html.j2) ask for text with `t(string_id)`; only the
+edition's own strings (`Source.edition_string_ids`) can be asked for, and each
+comes out escaped, its placeholders filled from the hotline registry, as one
+element marked `data-string="id"`. A document is only returned when nothing
+went wrong; everything WeasyPrint merely logs or silently does is turned into a
 `RenderError` naming the edition, the format and what is wrong:
 
 - a glyph no installed font can draw (WeasyPrint logs ".notdef glyph", draws tofu);
 - any other warning or error WeasyPrint logs (bad CSS, an image it could not load);
-- a resource outside `templates/` (only files under that folder are ever read);
-- a template asking for a string the edition does not print, or a string
-  missing from `texts`, or a template leaving out a string it should print;
-- a wallet card whose text does not fit inside its safe area (4 mm inside the
-  trim), found by walking WeasyPrint's layout boxes.
+- a resource outside templates/ (only files under that folder are ever read);
+- a template asking for a string the edition does not print, a string missing
+  from `texts`, or a template leaving out a string it should print;
+- a string not laid out in full (cut off at a page edge, hidden by CSS);
+- a wallet card whose text leaves its safe area (4 mm inside the trim), with
+  how far and which strings, found by walking WeasyPrint's layout boxes;
+- text smaller than the format allows (11 pt on flyers, 6 pt on cards).
 
 Translated text is untrusted: it is HTML-escaped, and only the numbers filled in
 for placeholders (and phone numbers already written in it) get markup, each in
-`<bdi dir="ltr">` so that right-to-left text never reverses them.
+`<bdi dir="ltr">` so that right-to-left text never reverses them. Finals and
+proofs are written as PDF/UA-1 (tagged, with the document language); the same
+inputs give the same bytes.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import mimetypes
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +47,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 import jinja2
+import segno
 import weasyprint
 from markupsafe import Markup, escape
 from weasyprint.formatting_structure import boxes
@@ -54,8 +69,11 @@ CARD_MM = (85.6, 54.0)  # ISO/IEC 7810 ID-1 (85.60 x 53.98 mm)
 CARD_BLEED_MM = 3.0
 CARD_SAFE_MM = 4.0  # text stays at least this far inside the trim
 SHEET_COLUMNS, SHEET_ROWS = 2, 4
+CROP_MARK_MM = 0.2  # thickness of the crop marks drawn on sheets
 PDF_VARIANT = "pdf/ua-1"
+QR_QUIET_ZONE = 4  # modules of white around a QR code
 OVERFLOW_TOLERANCE_MM = 0.05
+PROOF_OVERLAY_CLASS = "proof-overlay"  # proof marks drawn over the content (templates)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +88,7 @@ class FormatSpec:
     bleed_mm: float = 0.0
     pages: int | None = None  # exact number of pages the content must take (before a proof's review page)
     review_page_mm: tuple[float, float] = A4_MM  # the proof's last page(s)
+    min_text_pt: float = 11.0  # no printed string may be set smaller
 
     @property
     def page_css(self) -> str:
@@ -86,9 +105,9 @@ class FormatSpec:
 FORMATS: dict[str, FormatSpec] = {
     "flyer-letter": FormatSpec("flyer-letter", "flyer", "flyer.html.j2", ("base.css", "flyer.css"), LETTER_MM, review_page_mm=LETTER_MM),
     "flyer-a4": FormatSpec("flyer-a4", "flyer", "flyer.html.j2", ("base.css", "flyer.css"), A4_MM, review_page_mm=A4_MM),
-    "card": FormatSpec("card", "card", "card.html.j2", ("base.css", "card.css"), CARD_MM, bleed_mm=CARD_BLEED_MM, pages=2, review_page_mm=A5_MM),
-    "sheet-letter": FormatSpec("sheet-letter", "sheet", "sheet.html.j2", ("base.css", "card.css", "sheet.css"), LETTER_MM, pages=2, review_page_mm=LETTER_MM),
-    "sheet-a4": FormatSpec("sheet-a4", "sheet", "sheet.html.j2", ("base.css", "card.css", "sheet.css"), A4_MM, pages=2, review_page_mm=A4_MM),
+    "card": FormatSpec("card", "card", "card.html.j2", ("base.css", "card.css"), CARD_MM, bleed_mm=CARD_BLEED_MM, pages=2, review_page_mm=A5_MM, min_text_pt=6.0),
+    "sheet-letter": FormatSpec("sheet-letter", "sheet", "sheet.html.j2", ("base.css", "card.css", "sheet.css"), LETTER_MM, pages=2, review_page_mm=LETTER_MM, min_text_pt=6.0),
+    "sheet-a4": FormatSpec("sheet-a4", "sheet", "sheet.html.j2", ("base.css", "card.css", "sheet.css"), A4_MM, pages=2, review_page_mm=A4_MM, min_text_pt=6.0),
 }
 
 
@@ -148,10 +167,13 @@ class CardPlacement:
 
 @dataclass(frozen=True, slots=True)
 class MarkLine:
+    """A crop mark: a horizontal or vertical line, in mm from the page's top left."""
+
     x1: float
     y1: float
     x2: float
     y2: float
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +281,8 @@ def _weasyprint_logs() -> Iterator[list[str]]:
         logger.setLevel(old_level)
 
 
+_STRING_TAGS = frozenset({"span", "p", "li", "h1", "h2", "h3", "div"})
+_INDENTATION_RE = re.compile(r"\n[ \t]+")
 _NOTDEF_RE = re.compile(r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.*)"', re.S)
 
 
@@ -291,16 +315,31 @@ class _Texts:
             raise self.fail(f"no text for string {string_id!r} in {self.edition.language}")
         return text
 
-    def __call__(self, string_id: str) -> Markup:
+    def __call__(self, string_id: str, css_class: str = "", tag: str = "span") -> Markup:
+        """The string as `<tag class="s css_class" data-string="id">`, filled and escaped.
+
+        Every printed string is one element marked with its id: the renderer
+        checks the layout against these (all text laid out, cards in bounds).
+        """
+        if tag not in _STRING_TAGS:
+            raise self.fail(f"template asks for string {string_id!r} as <{tag}>; use one of {', '.join(sorted(_STRING_TAGS))}")
         text = self.text(string_id)
         self.used.add(string_id)
         body = self.renderer.fill(text, self.edition, string_id, self.fail)
-        return Markup('<span class="s" data-string="{}">{}</span>').format(string_id, body)
+        classes = f"s {css_class}".strip()
+        return Markup('<{0} class="{1}" data-string="{2}">{3}</{0}>').format(Markup(tag), classes, string_id, body)
 
     def plain(self, string_id: str) -> str:
         """The text with placeholders filled, for metadata such as the PDF title."""
         text = self.text(string_id)
         return str(self.renderer.fill(text, self.edition, string_id, self.fail).striptags())
+
+
+@functools.lru_cache(maxsize=64)
+def _qr_svg(url: str) -> Markup:
+    code = segno.make(url, error="q", micro=False, boost_error=False)
+    # svg_inline escapes the title; the title is the figure's alternative text in the tagged PDF.
+    return Markup(code.svg_inline(border=QR_QUIET_ZONE, dark="#111111", light="#ffffff", omitsize=True, title=url))
 
 
 def _number_markup(number: str) -> Markup:
@@ -345,6 +384,7 @@ class Renderer:
                 raise RenderError(f"stylesheets: {exc.__cause__ or exc}") from None
         if messages:
             raise RenderError("stylesheets: " + "; ".join(messages))
+        self._unbounded_pages = weasyprint.CSS(string="@page { size: 5000mm 5000mm; bleed: 0; marks: none; }")
 
     def _parse_css(self, name: str) -> weasyprint.CSS:
         path = self.templates / name
@@ -409,6 +449,13 @@ class Renderer:
                 sections.append(SectionView(section.heading, section.style, blocks))
         return LayoutView(layout.name, applies(layout.title), applies(layout.subtitle), tuple(sections), applies(layout.help), applies(layout.footer))
 
+    def _qr(self, edition: Edition, where: str) -> Markup:
+        """The edition's QR code as inline SVG: error correction Q, a quiet zone of 4 modules."""
+        url = edition.qr or ""
+        if not any(url.startswith(prefix) for prefix in self.source.url_allowlist):
+            raise RenderError(f"{where}: QR code URL {url} is not in source/urls.yaml")
+        return _qr_svg(url)
+
     @staticmethod
     def _hotline_view(entry: Hotline) -> HotlineView:
         tel = f"tel:{entry.e164}" if entry.e164 else f"tel:{entry.dial_digits()}"
@@ -444,6 +491,10 @@ class Renderer:
             raise RenderError(f"{where}: language {edition.language!r} is not in languages.yaml")
 
         allowed = self.source.edition_string_ids(edition, format_name)
+        if not proof:
+            pending = sorted({item[0] for item in unapproved} & set(allowed))
+            if pending:
+                raise RenderError(f"{where}: a final document cannot print unapproved strings: {', '.join(pending)}")
         t = _Texts(self, edition, format_name, texts, allowed)
         layouts = [self._layout_view(layout, edition.region) for layout in self.source.layouts_for(format_name)]
         hotlines = [self._hotline_view(e) for e in self.source.printed_hotlines(edition)]
@@ -460,6 +511,7 @@ class Renderer:
 
         context = {
             "t": t,
+            "edition": edition.id,
             "lang": language.code,
             "dir": language.direction,
             "title": t.plain(title_id) if title_id else edition.id,
@@ -470,13 +522,16 @@ class Renderer:
             "proof": proof,
             "unapproved": [tuple(item) for item in unapproved],
             "sheet": sheet_geometry(spec.page_mm) if spec.kind == "sheet" else None,
-            "card_mm": CARD_MM,
-            "bleed_mm": CARD_BLEED_MM,
+            "crop_mark_mm": CROP_MARK_MM,
+            "qr_url": edition.qr,
+            "qr": self._qr(edition, where) if edition.qr else None,
         }
         try:
             html_text = self.env.get_template(spec.template).render(context)
         except jinja2.TemplateError as exc:
             raise RenderError(f"{where}: template {spec.template}: {exc}") from None
+        # Indentation means nothing in HTML (no element keeps white space) but costs parsing time.
+        html_text = _INDENTATION_RE.sub("\n", html_text)
         missing = sorted(expected - t.used)
         if missing:
             raise RenderError(f"{where}: template {spec.template} did not print {', '.join(missing)}")
@@ -490,7 +545,7 @@ class Renderer:
                     pdf_variant=PDF_VARIANT,
                     cache=self.image_cache,
                 )
-                self._check_layout(document, spec, where)
+                self._check_layout(html, document, spec, where)
                 pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
             except FatalURLFetchingError as exc:
                 raise RenderError(f"{where}: {exc.__cause__ or exc}") from None
@@ -510,28 +565,74 @@ class Renderer:
             missing = match.group(1)
             codes = " ".join(f"U+{ord(ch):04X}" for ch in missing)
             holders = sorted(i for i in used if any(ch in texts.get(i, "") for ch in missing))
-            where = f" in {', '.join(holders)}" if holders else ""
-            problems.append(f"missing glyph: no installed font can draw {missing!r} ({codes}){where}")
+            in_strings = f" in {', '.join(holders)}" if holders else ""
+            problems.append(f"missing glyph: no installed font can draw {missing!r} ({codes}){in_strings}")
         return "; ".join(dict.fromkeys(problems))
 
     # -- fit ------------------------------------------------------------
 
-    def _check_layout(self, document: weasyprint.Document, spec: FormatSpec, where: str) -> None:
-        """Cards must fit their safe area; cards and sheets must take exactly their pages."""
+    def _check_layout(self, html: weasyprint.HTML, document: weasyprint.Document, spec: FormatSpec, where: str) -> None:
+        """Everything printed in full, cards inside their safe area, the right number of pages.
+
+        WeasyPrint never says when text does not fit: a card's text may run past
+        its safe area, or be split onto the next page, or be dropped (a box of
+        fixed height "forgets" children that cross the page bottom). So: every
+        character of every string must be in the layout, each card must be one
+        box, and every line of a card must lie inside its safe area. When one
+        fails, the same HTML is laid out on huge pages to say by how much.
+        """
         content_pages = [page for page in document.pages if not _has_class(page._page_box, "review")]
+        page_boxes = [page._page_box for page in content_pages]
         problems = []
-        for number, page in enumerate(content_pages, start=1):
-            for card in _boxes_with_class(page._page_box, "card"):
-                overflow = _card_overflow(card)
-                if overflow is not None:
-                    amount, string_id, side = overflow
-                    about = f"string {string_id!r}" if string_id else "its text"
-                    problems.append(f"the card {side} on page {number} overflows its safe area ({CARD_SAFE_MM:g} mm inside the trim) by {amount:.1f} mm at {about}")
+        expected_cards = sum(1 for element in html.etree_element.iter() if "card" in (element.get("class") or "").split())
+        cards = [card for box in page_boxes for card in _boxes_with_class(box, "card")]
+        if len(cards) != expected_cards:
+            problems.append(f"{len(cards) - expected_cards} card(s) broken across pages")
+        # The stylesheet must keep the bleed and the safe margin that the checks below rely on.
+        box_problems = [p for card in cards[:2] for p in _card_box_problems(card)] if len(cards) == expected_cards else []
+        if any(_card_fit(card).overflow_mm > OVERFLOW_TOLERANCE_MM for card in cards):
+            problems.append("a card's text leaves its safe area")
+        printed, sizes = _laid_out_strings(page_boxes)
+        for string_id, chars in _dom_chars(html.etree_element).items():
+            if printed.get(string_id, Counter()) != chars:
+                problems.append(f"string {string_id!r} is not printed in full (text cut off or hidden)")
+        for string_id, size_pt in sizes.items():
+            if size_pt < spec.min_text_pt - 0.01:
+                box_problems.append(f"string {string_id!r} is set in {size_pt:.1f} pt; {spec.name} needs at least {spec.min_text_pt:g} pt")
         if spec.pages is not None and len(content_pages) != spec.pages:
-            extra = _extra_content_mm(content_pages[spec.pages:]) if len(content_pages) > spec.pages else 0.0
-            problems.append(f"content takes {len(content_pages)} pages instead of {spec.pages} (about {extra:.1f} mm too much)")
+            problems.append(f"content takes {len(content_pages)} pages instead of {spec.pages}")
+        if problems and expected_cards:
+            # Say by how much and where, measured where nothing can be cut off.
+            problems = self._measure_cards(html, spec) or problems
+        problems = box_problems + problems
         if problems:
             raise RenderError(f"{where}: " + "; ".join(dict.fromkeys(problems)))
+
+    def _measure_cards(self, html: weasyprint.HTML, spec: FormatSpec) -> list[str]:
+        """Lay the document out on unbounded pages and report each card that leaves its safe area."""
+        stylesheets = [*self.stylesheets[spec.name], self._unbounded_pages]
+        document = html.render(font_config=self.font_config, stylesheets=stylesheets, cache=self.image_cache)
+        problems = []
+        for page in document.pages:
+            for card in _boxes_with_class(page._page_box, "card"):
+                fit = _card_fit(card)
+                if fit.overflow_mm > OVERFLOW_TOLERANCE_MM:
+                    outside = ", ".join(repr(i) for i in fit.strings_outside) or "its text"
+                    problems.append(
+                        f"the card {fit.side} overflows its safe area ({CARD_SAFE_MM:g} mm inside the trim) "
+                        f"by {fit.overflow_mm:.1f} mm; text outside it: {outside}"
+                    )
+        return problems
+
+
+# ---------------------------------------------------------------- layout boxes
+
+
+@dataclass(frozen=True, slots=True)
+class _CardFit:
+    side: str
+    overflow_mm: float  # how far the text reaches outside the safe area (0 if inside)
+    strings_outside: tuple[str, ...]  # strings with text outside it, in document order
 
 
 def _children(box: object) -> list:
@@ -541,7 +642,7 @@ def _children(box: object) -> list:
 
 def _classes(box: object) -> list[str]:
     element = getattr(box, "element", None)
-    if element is None or getattr(box, "element_tag", "").count("::"):
+    if element is None or "::" in (getattr(box, "element_tag", None) or ""):
         return []
     return (element.get("class") or "").split()
 
@@ -558,47 +659,107 @@ def _boxes_with_class(box: object, name: str) -> Iterator[boxes.Box]:
         yield from _boxes_with_class(child, name)
 
 
-def _card_overflow(card: boxes.Box) -> tuple[float, str | None, str] | None:
-    """How far (mm) the card's text reaches outside its safe area, and in which string."""
+def _card_box_problems(card: boxes.Box) -> list[str]:
+    """A card box must be the card plus its bleed, padded to the safe area."""
+    problems = []
+    size = (card.border_width() * MM_PER_PX, card.border_height() * MM_PER_PX)
+    expected = (CARD_MM[0] + 2 * CARD_BLEED_MM, CARD_MM[1] + 2 * CARD_BLEED_MM)
+    if any(abs(a - b) > OVERFLOW_TOLERANCE_MM for a, b in zip(size, expected)):
+        problems.append(f"a card box is {size[0]:.1f} x {size[1]:.1f} mm, not {expected[0]:.1f} x {expected[1]:.1f} mm (card and bleed)")
+    padding = min(card.padding_top, card.padding_right, card.padding_bottom, card.padding_left) * MM_PER_PX
+    if padding < CARD_BLEED_MM + CARD_SAFE_MM - OVERFLOW_TOLERANCE_MM:
+        problems.append(f"a card's padding is {padding:.1f} mm; it must be {CARD_BLEED_MM + CARD_SAFE_MM:g} mm ({CARD_BLEED_MM:g} mm bleed and {CARD_SAFE_MM:g} mm safe margin)")
+    return problems
+
+
+def _string_of(box: object, inherited: str | None) -> str | None:
+    """The string a box prints: its element's data-string, else its parent's. Generated content has none."""
+    if "::" in (getattr(box, "element_tag", None) or ""):
+        return None
+    element = getattr(box, "element", None)
+    if element is None:
+        return inherited
+    return element.get("data-string") or inherited
+
+
+def _card_fit(card: boxes.Box) -> _CardFit:
+    """Where the card's lines and pictures lie against its safe area (its content box)."""
     left = card.content_box_x()
     top = card.content_box_y()
     right = left + card.width
     bottom = top + card.height
-    side = "back" if "back" in _classes(card) else "front"
-    worst: tuple[float, str | None] = (0.0, None)
+    worst = 0.0
+    outside: dict[str, None] = {}
 
     def visit(box: object, string_id: str | None) -> None:
         nonlocal worst
-        element = getattr(box, "element", None)
-        if element is not None:
-            string_id = element.get("data-string") or string_id
+        if PROOF_OVERLAY_CLASS in _classes(box):
+            return  # a proof's mark floats over the card; it is not the card's content
+        string_id = _string_of(box, string_id)
+        report = string_id
         extents = []
         if isinstance(box, boxes.LineBox):
             extents.append((top - box.position_y, box.position_y + box.height - bottom))
-        if isinstance(box, (boxes.TextBox, boxes.InlineReplacedBox, boxes.InlineBlockBox, boxes.BlockReplacedBox)):
+            report = string_id or _first_string(box)
+        if isinstance(box, (boxes.TextBox, boxes.AtomicInlineLevelBox, boxes.BlockReplacedBox)):
             x = box.border_box_x()
             extents.append((left - x, x + box.border_width() - right))
-        if isinstance(box, (boxes.InlineReplacedBox, boxes.BlockReplacedBox)):
+        if isinstance(box, (boxes.AtomicInlineLevelBox, boxes.BlockReplacedBox)):
             y = box.border_box_y()
             extents.append((top - y, y + box.border_height() - bottom))
-        for before, after in extents:
-            amount = max(before, after) * MM_PER_PX
-            if amount > worst[0]:
-                worst = (amount, string_id)
+        amount = max((max(before, after) * MM_PER_PX for before, after in extents), default=0.0)
+        if amount > OVERFLOW_TOLERANCE_MM:
+            worst = max(worst, amount)
+            if report:
+                outside[report] = None
         for child in _children(box):
             visit(child, string_id)
 
     visit(card, None)
-    if worst[0] > OVERFLOW_TOLERANCE_MM:
-        return worst[0], worst[1], side
+    side = "back" if "back" in _classes(card) else "front"
+    return _CardFit(side, worst, tuple(outside))
+
+
+def _first_string(box: object) -> str | None:
+    found = _string_of(box, None)
+    if found:
+        return found
+    for child in _children(box):
+        found = _first_string(child)
+        if found:
+            return found
     return None
 
 
-def _extra_content_mm(pages: Sequence[weasyprint.Page]) -> float:
-    """Height of the content on pages beyond the expected count."""
-    total = 0.0
-    for page in pages:
-        lines = [box for box in page._page_box.descendants() if isinstance(box, boxes.LineBox)]
-        if lines:
-            total += (max(b.position_y + b.height for b in lines) - min(b.position_y for b in lines)) * MM_PER_PX
-    return total
+def _normalise(text: str) -> str:
+    """Text as compared between the HTML and the layout: no spaces, no soft hyphens, upper case."""
+    return "".join(text.split()).replace("\u00ad", "").replace("\u2010", "").upper()
+
+
+def _laid_out_strings(page_boxes: Sequence[boxes.Box]) -> tuple[dict[str, Counter], dict[str, float]]:
+    """The characters of each string as laid out on the given pages, and its smallest size in pt."""
+    found: dict[str, Counter] = {}
+    sizes: dict[str, float] = {}
+
+    def visit(box: object, string_id: str | None) -> None:
+        string_id = _string_of(box, string_id)
+        if isinstance(box, boxes.TextBox) and string_id:
+            found.setdefault(string_id, Counter()).update(_normalise(box.text))
+            size_pt = box.style["font_size"] * 0.75  # CSS px to pt
+            sizes[string_id] = min(size_pt, sizes.get(string_id, size_pt))
+        for child in _children(box):
+            visit(child, string_id)
+
+    for page_box in page_boxes:
+        visit(page_box, None)
+    return found, sizes
+
+
+def _dom_chars(root: object) -> dict[str, Counter]:
+    """The characters of each string, as written in the HTML."""
+    found: dict[str, Counter] = {}
+    for element in root.iter():
+        string_id = element.get("data-string")
+        if string_id:
+            found.setdefault(string_id, Counter()).update(_normalise("".join(element.itertext())))
+    return found
