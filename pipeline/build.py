@@ -8,12 +8,16 @@ to output/proof/<edition>/<format>.pdf whatever the approval state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.approval import StringState, approved_texts, blocking_strings, language_states, proof_texts
 from pipeline.content import Edition, Source
+from pipeline.errors import RenderError
 from pipeline.fsutil import write_atomic
 
 
@@ -21,9 +25,10 @@ from pipeline.fsutil import write_atomic
 class RenderOutcome:
     edition: str
     format: str
-    kind: str  # final | proof | refused
+    kind: str  # final | proof | refused | failed
     path: Path | None
     blocking: tuple[StringState, ...]
+    error: str = ""
 
 
 def final_path(source: Source, edition_id: str, format_name: str) -> Path:
@@ -46,34 +51,91 @@ def plan(source: Source, edition_ids: Iterable[str], formats: Iterable[str]) -> 
     return pairs
 
 
+@dataclass(frozen=True, slots=True)
+class RenderJob:
+    edition: Edition
+    format: str
+    proof: bool
+    texts: dict[str, str]
+    unapproved: tuple[tuple[str, str, str], ...]
+    path: Path
+    blocking: tuple[StringState, ...]
+
+
 def render_pairs(
     source: Source,
     pairs: list[tuple[Edition, str]],
     proof: bool,
-    renderer,
+    workers: int = 1,
     progress: Callable[[str], None] = lambda message: None,
 ) -> list[RenderOutcome]:
-    """Render finals (or proofs) for each pair and write them atomically."""
-    outcomes = []
+    """Render finals (or proofs) for each pair and write them atomically, in order.
+
+    With `workers` > 1 the documents are laid out in that many processes, each
+    with one Renderer (WeasyPrint is single-threaded; layout dominates).
+    """
+    outcomes: list[RenderOutcome | RenderJob] = []
     states_by_language: dict[str, dict[str, StringState]] = {}
     for edition, format_name in pairs:
         states = states_by_language.setdefault(edition.language, language_states(source, edition.language))
         blocking = tuple(blocking_strings(source, edition, format_name, states))
         if proof:
-            progress(f"proof {edition.id} {format_name}")
-            unapproved = [(s.id, s.state.value, s.translation or s.english) for s in blocking]
-            document = renderer.render(edition, format_name, proof_texts(states), proof=True, unapproved=unapproved)
-            path = proof_path(source, edition.id, format_name)
-            write_atomic(path, document.pdf)
-            outcomes.append(RenderOutcome(edition.id, format_name, "proof", path, blocking))
-            continue
-        path = final_path(source, edition.id, format_name)
-        if blocking:
-            path.unlink(missing_ok=True)
+            unapproved = tuple((s.id, s.state.value, s.translation or s.english) for s in blocking)
+            outcomes.append(RenderJob(edition, format_name, True, proof_texts(states), unapproved, proof_path(source, edition.id, format_name), blocking))
+        elif blocking:
+            final_path(source, edition.id, format_name).unlink(missing_ok=True)
             outcomes.append(RenderOutcome(edition.id, format_name, "refused", None, blocking))
+        else:
+            outcomes.append(RenderJob(edition, format_name, False, approved_texts(states), (), final_path(source, edition.id, format_name), ()))
+    jobs = [o for o in outcomes if isinstance(o, RenderJob)]
+    results = dict(zip(map(id, jobs), _run(source, jobs, workers, progress)))
+    finished = []
+    for item in outcomes:
+        if isinstance(item, RenderOutcome):
+            finished.append(item)
             continue
-        progress(f"final {edition.id} {format_name}")
-        document = renderer.render(edition, format_name, approved_texts(states), proof=False)
-        write_atomic(path, document.pdf)
-        outcomes.append(RenderOutcome(edition.id, format_name, "final", path, ()))
-    return outcomes
+        pdf, error = results[id(item)]
+        if error:
+            item.path.unlink(missing_ok=True)
+            finished.append(RenderOutcome(item.edition.id, item.format, "failed", None, item.blocking, error))
+        else:
+            write_atomic(item.path, pdf)
+            finished.append(RenderOutcome(item.edition.id, item.format, "proof" if item.proof else "final", item.path, item.blocking))
+    return finished
+
+
+_WORKER_RENDERER = None
+
+
+def _start_worker(source: Source) -> None:
+    global _WORKER_RENDERER
+    from pipeline.render import Renderer
+
+    _WORKER_RENDERER = Renderer(source)
+
+
+def _render_job(job: RenderJob) -> tuple[bytes, str]:
+    try:
+        document = _WORKER_RENDERER.render(job.edition, job.format, job.texts, proof=job.proof, unapproved=job.unapproved)
+    except RenderError as exc:
+        return b"", str(exc)
+    return document.pdf, ""
+
+
+def _run(source: Source, jobs: list[RenderJob], workers: int, progress: Callable[[str], None]) -> Iterator[tuple[bytes, str]]:
+    label = lambda job: f"{'proof' if job.proof else 'final'} {job.edition.id} {job.format}"  # noqa: E731
+    if workers <= 1 or len(jobs) < 2:
+        _start_worker(source)
+        for job in jobs:
+            yield _render_job(job)
+            progress(label(job))
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(source,)) as pool:
+        for job, result in zip(jobs, pool.map(_render_job, jobs)):
+            progress(label(job))
+            yield result
+
+
+def default_workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))

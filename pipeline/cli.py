@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.errors import ContentError
+from pipeline.errors import ContentError, RenderError
 from pipeline.project import Project
 
 log = logging.getLogger("outreach")
@@ -49,7 +49,7 @@ def report_errors(function):
             for problem in exc.problems:
                 click.echo(f"error: {problem.format(root)}", err=True)
             sys.exit(2 if exc.unusable else 1)
-        except ModelError as exc:
+        except (ModelError, RenderError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
 
@@ -293,26 +293,28 @@ def _editions(source, edition_ids: tuple[str, ...]) -> list[str]:
 @click.option("--format", "formats", multiple=True, type=click.Choice(["flyer-letter", "flyer-a4", "card", "sheet-letter", "sheet-a4"]),
               help="Only these formats (repeatable); default: each edition's own.")
 @click.option("--proof", is_flag=True, help="Render proofs for reviewers, whatever the approval state.")
+@click.option("--jobs", "workers", type=click.IntRange(min=1), default=None, help="Processes to render with (default: up to 2).")
 @pass_context
 @report_errors
-def render(ctx: Context, edition_ids: tuple[str, ...], formats: tuple[str, ...], proof: bool) -> None:
+def render(ctx: Context, edition_ids: tuple[str, ...], formats: tuple[str, ...], proof: bool, workers: int | None) -> None:
     """Render final PDFs of approved editions (or proofs with --proof).
 
     A final is refused, and any old one removed, while a string it needs is
     not approved; the command then lists those strings and exits 1.
     """
-    from pipeline.build import plan, render_pairs
-    from pipeline.render import Renderer
+    from pipeline.build import default_workers, plan, render_pairs
 
     source = ctx.source
     pairs = plan(source, _editions(source, edition_ids), formats)
+    workers = workers or default_workers()
     with click.progressbar(length=len(pairs), label="rendering", file=sys.stderr) as bar:
         def step(message: str) -> None:
             log.info(message)
             bar.update(1)
 
-        outcomes = render_pairs(source, pairs, proof, Renderer(source), progress=step)
+        outcomes = render_pairs(source, pairs, proof, workers, progress=step)
     refused = [o for o in outcomes if o.kind == "refused"]
+    failed = [o for o in outcomes if o.kind == "failed"]
     for outcome in outcomes:
         if outcome.path:
             click.echo(f"{outcome.kind:7} {ctx.project.relative(outcome.path)}")
@@ -320,7 +322,9 @@ def render(ctx: Context, edition_ids: tuple[str, ...], formats: tuple[str, ...],
         click.echo(f"refused {outcome.edition} {outcome.format}: {len(outcome.blocking)} strings not approved", err=True)
         for item in outcome.blocking:
             click.echo(f"    {item.id} ({item.state.value})", err=True)
-    if refused:
+    for outcome in failed:
+        click.echo(f"error: {outcome.error}", err=True)
+    if refused or failed:
         sys.exit(1)
 
 
@@ -341,29 +345,36 @@ def bundle(ctx: Context) -> None:
 @report_errors
 def build(ctx: Context) -> None:
     """Render every edition (final where approved, else a proof), print a summary, bundle the finals."""
-    from pipeline.build import plan, render_pairs
+    from pipeline.build import default_workers, plan, render_pairs
     from pipeline.bundle import build_bundle
     from pipeline.render import Renderer
 
     source = ctx.source
-    renderer = Renderer(source)
+    workers = default_workers()
     pairs = plan(source, list(source.editions), ())
-    finals = render_pairs(source, pairs, False, renderer, progress=log.info)
+    finals = render_pairs(source, pairs, False, workers, progress=log.info)
     refused = [(source.editions[o.edition], o.format) for o in finals if o.kind == "refused"]
-    proofs = {(o.edition, o.format): o for o in render_pairs(source, refused, True, renderer, progress=log.info)}
+    proofs = {(o.edition, o.format): o for o in render_pairs(source, refused, True, workers, progress=log.info)}
     click.echo(f"{'edition':12} {'format':13} {'result':7} why")
+    failed = []
     for outcome in finals:
+        proof = proofs.get((outcome.edition, outcome.format))
         if outcome.kind == "final":
             click.echo(f"{outcome.edition:12} {outcome.format:13} final   every string approved")
+        elif outcome.kind == "failed" or (proof and proof.kind == "failed"):
+            failed.append(outcome if outcome.kind == "failed" else proof)
+            click.echo(f"{outcome.edition:12} {outcome.format:13} FAILED  {failed[-1].error}")
         else:
             kinds: dict[str, int] = {}
             for item in outcome.blocking:
                 kinds[item.state.value] = kinds.get(item.state.value, 0) + 1
             why = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
             click.echo(f"{outcome.edition:12} {outcome.format:13} proof   {len(outcome.blocking)} strings await review ({why})")
-    result = build_bundle(source, renderer)
-    click.echo(f"\n{sum(o.kind == 'final' for o in finals)} finals, {len(proofs)} proofs; "
+    result = build_bundle(source, Renderer(source))
+    click.echo(f"\n{sum(o.kind == 'final' for o in finals)} finals, {sum(p.kind == 'proof' for p in proofs.values())} proofs; "
                f"release: {ctx.project.relative(result.zip_path)} ({result.files} files)")
+    if failed:
+        sys.exit(1)
 
 
 # ------------------------------------------------------------------ interactive review and XLIFF

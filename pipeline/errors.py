@@ -57,3 +57,11 @@ class Collector:
     def raise_if_errors(self) -> None:
         if self.errors:
             raise ContentError(self.errors)
+
+
+class RenderError(Exception):
+    """A document that must not be printed; the message says which one and why."""
+
+
+class FitError(RenderError):
+    """Text that does not fit its space: refused for a final, reported on a proof's review page."""

@@ -56,6 +56,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse, path2url
 
 from pipeline.content import Edition, Layout, Source
+from pipeline.errors import FitError, RenderError  # noqa: F401 - RenderError is part of this module's API
 from pipeline.hotlines import PLACEHOLDER_CATEGORIES, Hotline
 from pipeline.spans import PHONE_RE, PLACEHOLDER_RE, digits_of
 
@@ -120,8 +121,6 @@ class RenderedDocument:
     page_count: int
 
 
-class RenderError(Exception):
-    """A document that must not be printed; the message says which one and why."""
 
 
 # ---------------------------------------------------------------- what templates see
@@ -525,34 +524,49 @@ class Renderer:
             "crop_mark_mm": CROP_MARK_MM,
             "qr_url": edition.qr,
             "qr": self._qr(edition, where) if edition.qr else None,
+            "fit_problems": [],
         }
+        html_text = self._html(spec, context, where)
+        missing = sorted(expected - t.used)
+        if missing:
+            raise RenderError(f"{where}: template {spec.template} did not print {', '.join(missing)}")
+        try:
+            document, pdf = self._lay_out(html_text, spec, where, texts, t.used, check=True)
+        except FitError as exc:
+            if not proof:
+                raise
+            # A proof still shows the reviewer what would print, with the fit problem on its review page.
+            context["fit_problems"] = [str(exc).split(": ", 1)[-1]]
+            document, pdf = self._lay_out(self._html(spec, context, where), spec, where, texts, t.used, check=False)
+        LOGGER.debug("rendered %s (%d pages, %d bytes)", where, len(document.pages), len(pdf))
+        return RenderedDocument(edition.id, format_name, proof, pdf, len(document.pages))
+
+    def _html(self, spec: FormatSpec, context: dict, where: str) -> str:
         try:
             html_text = self.env.get_template(spec.template).render(context)
         except jinja2.TemplateError as exc:
             raise RenderError(f"{where}: template {spec.template}: {exc}") from None
         # Indentation means nothing in HTML (no element keeps white space) but costs parsing time.
-        html_text = _INDENTATION_RE.sub("\n", html_text)
-        missing = sorted(expected - t.used)
-        if missing:
-            raise RenderError(f"{where}: template {spec.template} did not print {', '.join(missing)}")
+        return _INDENTATION_RE.sub("\n", html_text)
 
+    def _lay_out(self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: set[str], check: bool):
         with _weasyprint_logs() as messages:
             try:
                 html = weasyprint.HTML(string=html_text, base_url=self.base_url, url_fetcher=self.fetcher)
                 document = html.render(
                     font_config=self.font_config,
-                    stylesheets=self.stylesheets[format_name],
+                    stylesheets=self.stylesheets[spec.name],
                     pdf_variant=PDF_VARIANT,
                     cache=self.image_cache,
                 )
-                self._check_layout(html, document, spec, where)
+                if check:
+                    self._check_layout(html, document, spec, where)
                 pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
             except FatalURLFetchingError as exc:
                 raise RenderError(f"{where}: {exc.__cause__ or exc}") from None
         if messages:
-            raise RenderError(f"{where}: {self._describe_log(messages, texts, t.used)}")
-        LOGGER.debug("rendered %s (%d pages, %d bytes)", where, len(document.pages), len(pdf))
-        return RenderedDocument(edition.id, format_name, proof, pdf, len(document.pages))
+            raise RenderError(f"{where}: {self._describe_log(messages, texts, used)}")
+        return document, pdf
 
     @staticmethod
     def _describe_log(messages: list[str], texts: dict[str, str], used: set[str]) -> str:
@@ -606,7 +620,7 @@ class Renderer:
             problems = self._measure_cards(html, spec) or problems
         problems = box_problems + problems
         if problems:
-            raise RenderError(f"{where}: " + "; ".join(dict.fromkeys(problems)))
+            raise FitError(f"{where}: " + "; ".join(dict.fromkeys(problems)))
 
     def _measure_cards(self, html: weasyprint.HTML, spec: FormatSpec) -> list[str]:
         """Lay the document out on unbounded pages and report each card that leaves its safe area."""

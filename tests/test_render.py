@@ -396,6 +396,16 @@ def test_card_that_does_not_fit_is_an_error(renderer, source, english):
     assert re.search(r"by \d+\.\d mm; text outside it: 'give-naloxone'", message)
 
 
+def test_proof_of_a_card_that_does_not_fit_shows_the_problem(renderer, source, english):
+    texts = dict(english, **{"give-naloxone": english["give-naloxone"] * 3})
+    unapproved = [("give-naloxone", "machine draft", texts["give-naloxone"])]
+    proof = renderer.render(source.editions["en-US"], "card", texts, proof=True, unapproved=unapproved)
+    review = flat(pdf_pages(proof.pdf)[-1])
+    assert "Does not fit: a final would be refused" in review
+    assert "overflows its safe area" in review and "give-naloxone" in review
+    assert all(PROOF_MARK in flat(page) for page in pdf_pages(proof.pdf))
+
+
 def test_sheet_card_that_does_not_fit_is_an_error(renderer, source, english):
     texts = dict(english, **{"signs-breathing-color": english["signs-breathing-color"] * 4})
     with pytest.raises(RenderError, match=r"en-US sheet-letter: the card back overflows its safe area .* by \d+\.\d mm"):
