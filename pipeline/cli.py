@@ -19,6 +19,8 @@ from pipeline.errors import ContentError, RenderError
 from pipeline.project import Project
 
 log = logging.getLogger("outreach")
+# Kept in step with pipeline.content.FORMATS (a test checks); listed here so --help needs no import.
+FORMAT_NAMES = ["flyer-letter", "flyer-a4", "flyer-letter-large", "flyer-a4-large", "card", "sheet-letter", "sheet-a4"]
 
 
 class Context:
@@ -140,7 +142,8 @@ def translate(ctx: Context, languages: tuple[str, ...], all_languages: bool, fro
             raise click.BadParameter(f"{language!r} is not a translated language in source/languages.yaml", param_hint="LANGUAGES")
     for language in chosen:
         report = draft_language(
-            source, language, lambda: load_engine(source, from_language, language), now(), from_language, progress=log.info
+            source, language, lambda language=language: load_engine(source, from_language, language), now(), from_language,
+            progress=log.info,
         )
         parts = [f"{len(report.drafted)} drafted", f"{len(report.from_memory)} from memory"]
         if report.kept_stale:
@@ -290,7 +293,7 @@ def _editions(source, edition_ids: tuple[str, ...]) -> list[str]:
 
 @main.command()
 @click.option("--edition", "edition_ids", multiple=True, help="Edition id (repeatable); default: every edition.")
-@click.option("--format", "formats", multiple=True, type=click.Choice(["flyer-letter", "flyer-a4", "card", "sheet-letter", "sheet-a4"]),
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMAT_NAMES),
               help="Only these formats (repeatable); default: each edition's own.")
 @click.option("--proof", is_flag=True, help="Render proofs for reviewers, whatever the approval state.")
 @click.option("--jobs", "workers", type=click.IntRange(min=1), default=None, help="Processes to render with (default: up to 2).")

@@ -24,7 +24,7 @@ from pipeline.spans import find_placeholders
 from pipeline.yamlfile import Node, read_yaml
 
 TOPICS = ("risk", "signs", "response", "naloxone", "help", "recovery")
-FORMATS = ("flyer-letter", "flyer-a4", "card", "sheet-letter", "sheet-a4")
+FORMATS = ("flyer-letter", "flyer-a4", "flyer-letter-large", "flyer-a4-large", "card", "sheet-letter", "sheet-a4")
 SECTION_STYLES = ("list", "steps")
 ID_RE = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
 

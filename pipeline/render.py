@@ -106,6 +106,8 @@ class FormatSpec:
 FORMATS: dict[str, FormatSpec] = {
     "flyer-letter": FormatSpec("flyer-letter", "flyer", "flyer.html.j2", ("base.css", "flyer.css"), LETTER_MM, review_page_mm=LETTER_MM),
     "flyer-a4": FormatSpec("flyer-a4", "flyer", "flyer.html.j2", ("base.css", "flyer.css"), A4_MM, review_page_mm=A4_MM),
+    "flyer-letter-large": FormatSpec("flyer-letter-large", "flyer", "flyer.html.j2", ("base.css", "flyer.css", "large.css"), LETTER_MM, review_page_mm=LETTER_MM, min_text_pt=18.0),
+    "flyer-a4-large": FormatSpec("flyer-a4-large", "flyer", "flyer.html.j2", ("base.css", "flyer.css", "large.css"), A4_MM, review_page_mm=A4_MM, min_text_pt=18.0),
     "card": FormatSpec("card", "card", "card.html.j2", ("base.css", "card.css"), CARD_MM, bleed_mm=CARD_BLEED_MM, pages=2, review_page_mm=A5_MM, min_text_pt=6.0),
     "sheet-letter": FormatSpec("sheet-letter", "sheet", "sheet.html.j2", ("base.css", "card.css", "sheet.css"), LETTER_MM, pages=2, review_page_mm=LETTER_MM, min_text_pt=6.0),
     "sheet-a4": FormatSpec("sheet-a4", "sheet", "sheet.html.j2", ("base.css", "card.css", "sheet.css"), A4_MM, pages=2, review_page_mm=A4_MM, min_text_pt=6.0),

@@ -71,3 +71,11 @@ def test_approve_without_translation_writes_nothing(project_dir):
     assert result.exit_code == 1
     assert "call-emergency: there is no translation to approve" in result.output
     assert not (project_dir / "translations" / "ledger").exists()
+
+
+def test_cli_format_choices_match_content_formats():
+    from pipeline.cli import FORMAT_NAMES
+    from pipeline.content import FORMATS
+    from pipeline.render import FORMATS as RENDER_FORMATS
+
+    assert tuple(FORMAT_NAMES) == FORMATS == tuple(RENDER_FORMATS)

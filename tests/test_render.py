@@ -474,3 +474,20 @@ def test_notdef_check_sees_tofu():
 
     pdf = weasyprint.HTML(string='<p style="font-family: Noto Sans">a\U00018b00</p>').write_pdf()
     assert notdef_glyphs(pdf) == ["\U00018b00"]
+
+
+def test_large_print_flyer_sets_every_string_at_18pt_or_more(renderer, source, english):
+    edition = source.editions["en-US"]
+    document = renderer.render(edition, "flyer-letter-large", english, proof=False)
+    sizes = []
+    with pymupdf.open(stream=document.pdf, filetype="pdf") as pdf:
+        for page in pdf:
+            for block in page.get_text("dict")["blocks"]:
+                for line in block.get("lines", []):
+                    for span in line["spans"]:
+                        text = span["text"].strip()
+                        if text and text not in (edition.qr or ""):  # the QR code's address is a caption, not body text
+                            sizes.append(span["size"])
+    assert sizes and min(sizes) >= 17.9
+    regular = renderer.render(edition, "flyer-letter", english, proof=False)
+    assert document.page_count > regular.page_count
