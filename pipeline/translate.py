@@ -206,7 +206,7 @@ def draft_language(
     project = source.project
     report = DraftReport(language)
     catalog = read_catalog(project, language)
-    before = catalog.to_text() if catalog.path.exists() else None
+    before = catalog.path.read_text(encoding="utf-8") if catalog.path.exists() else None
     report.english_changed = sync_catalog(source, catalog)
     ledger = read_ledger(project, language)
     states = string_states(source, catalog, ledger)
