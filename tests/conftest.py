@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -50,6 +51,15 @@ def source(project):
     from pipeline.content import read_source
 
     return read_source(project)
+
+
+@pytest.fixture
+def po_files_compile(project_dir):
+    """Every PO file a test leaves behind passes `msgfmt --check` (gettext's own validator)."""
+    yield
+    for path in sorted((project_dir / "translations").glob("*.po")):
+        result = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, f"{path.name}: {result.stderr}"
 
 
 def edit(path: Path, old: str, new: str) -> None:

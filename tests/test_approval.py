@@ -18,6 +18,9 @@ from pipeline.ledger import read_ledger
 TRANSLATION = "Llama al {emergency} ahora, da la dirección y di que la persona no respira o no despierta."
 
 
+pytestmark = pytest.mark.usefixtures("po_files_compile")
+
+
 def write_draft(project, source, language="es", string_id="call-emergency", text=TRANSLATION):
     catalog = read_catalog(project, language)
     sync_catalog(source, catalog)

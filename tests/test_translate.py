@@ -15,6 +15,9 @@ from pipeline.catalog import read_catalog, sync_catalog, write_catalog
 from pipeline.content import read_source
 
 
+pytestmark = pytest.mark.usefixtures("po_files_compile")
+
+
 @pytest.fixture(scope="session")
 def tiny_es(tmp_path_factory):
     path = build_tiny_model(tmp_path_factory.mktemp("models") / "en_es.argosmodel", "en", "es", seed=0)
