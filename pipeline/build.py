@@ -1,13 +1,16 @@
-"""Render editions to files: finals only where every string is approved, proofs on request.
+"""Render editions to files: finals only through the gate, proofs on request.
 
-A final is written to output/final/<edition>/<format>.pdf only when the
-edition's strings for that format are all approved; otherwise any old final
-is removed, so a stale file can never be mistaken for a current one. Proofs go
-to output/proof/<edition>/<format>.pdf whatever the approval state.
+A final is written to output/final/<edition>/<format>.pdf only when the gate
+lets it through: every string it prints is approved, and `outreach check` has
+no error about anything it prints (its strings in its language, its hotline
+entries, its language's ledger). Otherwise any old final is removed, so a stale
+file can never be mistaken for a current one. Proofs go to
+output/proof/<edition>/<format>.pdf whatever the state, listing what blocks them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -15,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline import checks
 from pipeline.approval import StringState, approved_texts, blocking_strings, language_states, proof_texts
 from pipeline.content import Edition, Source
 from pipeline.errors import RenderError
@@ -29,6 +33,43 @@ class RenderOutcome:
     path: Path | None
     blocking: tuple[StringState, ...]
     error: str = ""
+    findings: tuple[checks.Finding, ...] = ()  # check errors about what this document prints
+
+
+class Gate:
+    """Decides whether a document may print as final: approvals, and no check error about it."""
+
+    def __init__(self, source: Source, today: dt.date | None = None, max_age_days: int = checks.DEFAULT_MAX_AGE_DAYS):
+        from pipeline.validate import validate_project
+
+        self.source = source
+        languages = sorted({e.language for e in source.editions.values()} - {"en"})
+        self.findings = [f for f in validate_project(source, today or dt.date.today(), max_age_days, languages) if f.severity == checks.ERROR]
+        self._states: dict[str, dict[str, StringState]] = {}
+
+    def states(self, language: str) -> dict[str, StringState]:
+        if language not in self._states:
+            self._states[language] = language_states(self.source, language)
+        return self._states[language]
+
+    def unapproved(self, edition: Edition, format_name: str) -> tuple[StringState, ...]:
+        return tuple(blocking_strings(self.source, edition, format_name, self.states(edition.language)))
+
+    def errors(self, edition: Edition, format_name: str) -> tuple[checks.Finding, ...]:
+        """Check errors about this document's strings (in its language), hotlines or ledger."""
+        ids = set(self.source.edition_string_ids(edition, format_name))
+        hotline_lines = {e.line for e in self.source.printed_hotlines(edition)}
+        registry = self.source.registry.path
+        ledger = self.source.project.ledger_path(edition.language)
+        return tuple(
+            f for f in self.findings
+            if (f.string_id in ids and f.language in ("", edition.language))
+            or (f.path == registry and f.line in hotline_lines)
+            or (f.check == "ledger-chain" and f.path == ledger)
+        )
+
+    def allows(self, edition: Edition, format_name: str) -> bool:
+        return not self.unapproved(edition, format_name) and not self.errors(edition, format_name)
 
 
 def final_path(source: Source, edition_id: str, format_name: str) -> Path:
@@ -57,7 +98,7 @@ class RenderJob:
     format: str
     proof: bool
     texts: dict[str, str]
-    unapproved: tuple[tuple[str, str, str], ...]
+    unapproved: tuple[tuple[str, str, str, str], ...]  # id, state, text, check errors
     path: Path
     blocking: tuple[StringState, ...]
 
@@ -68,6 +109,7 @@ def render_pairs(
     proof: bool,
     workers: int = 1,
     progress: Callable[[str], None] = lambda message: None,
+    gate: Gate | None = None,
 ) -> list[RenderOutcome]:
     """Render finals (or proofs) for each pair and write them atomically, in order.
 
@@ -75,16 +117,23 @@ def render_pairs(
     with one Renderer (WeasyPrint is single-threaded; layout dominates).
     """
     outcomes: list[RenderOutcome | RenderJob] = []
-    states_by_language: dict[str, dict[str, StringState]] = {}
+    gate = gate or Gate(source)
     for edition, format_name in pairs:
-        states = states_by_language.setdefault(edition.language, language_states(source, edition.language))
-        blocking = tuple(blocking_strings(source, edition, format_name, states))
+        states = gate.states(edition.language)
+        blocking = gate.unapproved(edition, format_name)
+        errors = gate.errors(edition, format_name)
         if proof:
-            unapproved = tuple((s.id, s.state.value, s.translation or s.english) for s in blocking)
+            problems = {}
+            for finding in errors:
+                problems.setdefault(finding.string_id, []).append(f"{finding.message} [{finding.check}]")
+            unapproved = tuple(
+                (s.id, s.state.value, s.translation or s.english, "; ".join(problems.get(s.id, ())))
+                for s in blocking
+            )
             outcomes.append(RenderJob(edition, format_name, True, proof_texts(states), unapproved, proof_path(source, edition.id, format_name), blocking))
-        elif blocking:
+        elif blocking or errors:
             final_path(source, edition.id, format_name).unlink(missing_ok=True)
-            outcomes.append(RenderOutcome(edition.id, format_name, "refused", None, blocking))
+            outcomes.append(RenderOutcome(edition.id, format_name, "refused", None, blocking, findings=errors))
         else:
             outcomes.append(RenderJob(edition, format_name, False, approved_texts(states), (), final_path(source, edition.id, format_name), ()))
     jobs = [o for o in outcomes if isinstance(o, RenderJob)]

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
-from pipeline.approval import ENGLISH, approved_texts, blocking_strings, language_states
-from pipeline.build import final_path
+from pipeline.approval import ENGLISH, approved_texts
+from pipeline.build import Gate, final_path
 from pipeline.content import Source
 from pipeline.errors import ContentError, Problem
 from pipeline.fsutil import write_atomic
@@ -61,16 +61,18 @@ def content_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
-def build_bundle(source: Source, renderer) -> Bundle:
+def build_bundle(source: Source, renderer, gate: Gate) -> Bundle:
+    """Pack every final the gate allows; refuse (and withdraw the old release) if one is missing or stale."""
     root = source.project.root
+    release = source.project.output / "release"
     files = []
     problems = []
     payload: dict[str, bytes] = {}
     for edition in source.editions.values():
-        states = language_states(source, edition.language)
+        states = gate.states(edition.language)
         for format_name in edition.formats:
             path = final_path(source, edition.id, format_name)
-            if blocking_strings(source, edition, format_name, states):
+            if not gate.allows(edition, format_name):
                 continue
             if not path.exists():
                 problems.append(Problem(path, None, "missing final; run `outreach render` first"))
@@ -107,6 +109,9 @@ def build_bundle(source: Source, renderer) -> Bundle:
                 }
             )
     if problems:
+        # An old release no longer matches the content: take it away rather than leave it to be shipped.
+        for stale in [release / "manifest.json", release / "outreach-release.zip", *release.glob("*/*.pdf")]:
+            stale.unlink(missing_ok=True)
         raise ContentError(problems)
     manifest = {
         "project": "outreach",
@@ -116,7 +121,6 @@ def build_bundle(source: Source, renderer) -> Bundle:
         "files": files,
     }
     manifest_text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    release = source.project.output / "release"
     for stale in release.glob("*/*.pdf"):
         if f"{stale.parent.name}/{stale.name}" not in payload:
             stale.unlink()

@@ -309,6 +309,8 @@ def render(ctx: Context, edition_ids: tuple[str, ...], formats: tuple[str, ...],
 
     source = ctx.source
     pairs = plan(source, _editions(source, edition_ids), formats)
+    if not pairs:
+        raise click.UsageError(f"none of the chosen editions is printed as {', '.join(formats)} (see source/editions.yaml)")
     workers = workers or default_workers()
     with click.progressbar(length=len(pairs), label="rendering", file=sys.stderr) as bar:
         def step(message: str) -> None:
@@ -321,14 +323,29 @@ def render(ctx: Context, edition_ids: tuple[str, ...], formats: tuple[str, ...],
     for outcome in outcomes:
         if outcome.path:
             click.echo(f"{outcome.kind:7} {ctx.project.relative(outcome.path)}")
-    for outcome in refused:
-        click.echo(f"refused {outcome.edition} {outcome.format}: {len(outcome.blocking)} strings not approved", err=True)
-        for item in outcome.blocking:
-            click.echo(f"    {item.id} ({item.state.value})", err=True)
+    _report_refusals(ctx, refused)
     for outcome in failed:
         click.echo(f"error: {outcome.error}", err=True)
     if refused or failed:
         sys.exit(1)
+
+
+def _report_refusals(ctx: Context, refused) -> None:
+    """Each refused document, with its check errors; each edition's unapproved strings once."""
+    listed: set[str] = set()
+    for outcome in refused:
+        reasons = []
+        if outcome.blocking:
+            reasons.append(f"{len(outcome.blocking)} strings not approved")
+        if outcome.findings:
+            reasons.append(f"{len(outcome.findings)} check errors")
+        click.echo(f"refused {outcome.edition} {outcome.format}: {', '.join(reasons)}", err=True)
+        for finding in outcome.findings:
+            click.echo(f"    {finding.format(ctx.project.root)}", err=True)
+        if outcome.blocking and outcome.edition not in listed:
+            listed.add(outcome.edition)
+            for item in outcome.blocking:
+                click.echo(f"    {item.id} ({item.state.value})", err=True)
 
 
 @main.command()
@@ -336,10 +353,11 @@ def render(ctx: Context, edition_ids: tuple[str, ...], formats: tuple[str, ...],
 @report_errors
 def bundle(ctx: Context) -> None:
     """Pack every current final into output/release/ with a manifest and a zip."""
+    from pipeline.build import Gate
     from pipeline.bundle import build_bundle
     from pipeline.render import Renderer
 
-    result = build_bundle(ctx.source, Renderer(ctx.source))
+    result = build_bundle(ctx.source, Renderer(ctx.source), Gate(ctx.source))
     click.echo(f"{result.files} files -> {ctx.project.relative(result.zip_path)} ({ctx.project.relative(result.manifest_path)})")
 
 
@@ -348,32 +366,41 @@ def bundle(ctx: Context) -> None:
 @report_errors
 def build(ctx: Context) -> None:
     """Render every edition (final where approved, else a proof), print a summary, bundle the finals."""
-    from pipeline.build import default_workers, plan, render_pairs
+    from pipeline.build import Gate, default_workers, plan, render_pairs
     from pipeline.bundle import build_bundle
     from pipeline.render import Renderer
 
     source = ctx.source
     workers = default_workers()
+    gate = Gate(source)
     pairs = plan(source, list(source.editions), ())
-    finals = render_pairs(source, pairs, False, workers, progress=log.info)
+    finals = render_pairs(source, pairs, False, workers, progress=log.info, gate=gate)
     refused = [(source.editions[o.edition], o.format) for o in finals if o.kind == "refused"]
-    proofs = {(o.edition, o.format): o for o in render_pairs(source, refused, True, workers, progress=log.info)}
-    click.echo(f"{'edition':12} {'format':13} {'result':7} why")
+    proofs = {(o.edition, o.format): o for o in render_pairs(source, refused, True, workers, progress=log.info, gate=gate)}
+    width = max(len(f) for _, f in pairs)
+    click.echo(f"{'edition':12} {'format':{width}} {'result':7} why")
     failed = []
     for outcome in finals:
         proof = proofs.get((outcome.edition, outcome.format))
+        row = f"{outcome.edition:12} {outcome.format:{width}}"
         if outcome.kind == "final":
-            click.echo(f"{outcome.edition:12} {outcome.format:13} final   every string approved")
+            click.echo(f"{row} final   every string approved, no check errors")
         elif outcome.kind == "failed" or (proof and proof.kind == "failed"):
             failed.append(outcome if outcome.kind == "failed" else proof)
-            click.echo(f"{outcome.edition:12} {outcome.format:13} FAILED  {failed[-1].error}")
+            click.echo(f"{row} FAILED  {failed[-1].error}")
         else:
-            kinds: dict[str, int] = {}
-            for item in outcome.blocking:
-                kinds[item.state.value] = kinds.get(item.state.value, 0) + 1
-            why = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-            click.echo(f"{outcome.edition:12} {outcome.format:13} proof   {len(outcome.blocking)} strings await review ({why})")
-    result = build_bundle(source, Renderer(source))
+            reasons = []
+            if outcome.blocking:
+                kinds: dict[str, int] = {}
+                for item in outcome.blocking:
+                    kinds[item.state.value] = kinds.get(item.state.value, 0) + 1
+                detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+                reasons.append(f"{len(outcome.blocking)} strings await review ({detail})")
+            if outcome.findings:
+                failed.append(outcome)
+                reasons.append(f"{len(outcome.findings)} check errors (see `outreach check`)")
+            click.echo(f"{row} proof   {'; '.join(reasons)}")
+    result = build_bundle(source, Renderer(source), gate)
     click.echo(f"\n{sum(o.kind == 'final' for o in finals)} finals, {sum(p.kind == 'proof' for p in proofs.values())} proofs; "
                f"release: {ctx.project.relative(result.zip_path)} ({result.files} files)")
     if failed:

@@ -480,7 +480,7 @@ class Renderer:
         format_name: str,
         texts: dict[str, str],
         proof: bool,
-        unapproved: Sequence[tuple[str, str, str]] = (),
+        unapproved: Sequence[tuple[str, ...]] = (),
     ) -> RenderedDocument:
         """Render one edition in one format; RenderError if anything would print wrong."""
         spec = FORMATS.get(format_name)
@@ -521,7 +521,8 @@ class Renderer:
             "hotlines": hotlines,
             "emergency": emergency,
             "proof": proof,
-            "unapproved": [tuple(item) for item in unapproved],
+            # (id, state, text, check errors): the errors part is optional.
+            "unapproved": [(*item[:3], item[3] if len(item) > 3 else "") for item in unapproved],
             "sheet": sheet_geometry(spec.page_mm) if spec.kind == "sheet" else None,
             "crop_mark_mm": CROP_MARK_MM,
             "qr_url": edition.qr,

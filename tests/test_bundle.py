@@ -44,8 +44,9 @@ def run(project_dir, *args):
 def test_build_renders_finals_and_proofs_and_bundles(small_project):
     result = run(small_project, "build")
     assert result.exit_code == 0, result.output
-    assert "en-US        card          final" in result.output
-    assert "es-US        card          proof" in result.output and "strings await review (" in result.output
+    rows = {tuple(line.split()[:3]) for line in result.output.splitlines()}
+    assert ("en-US", "card", "final") in rows and ("en-US", "flyer-letter", "final") in rows
+    assert ("es-US", "card", "proof") in rows and "16 strings await review (16 missing)" in result.output
     final = small_project / "output" / "final"
     assert (final / "en-US" / "card.pdf").exists() and not (final / "es-US").exists()
     assert (small_project / "output" / "proof" / "es-US" / "card.pdf").exists()
@@ -114,3 +115,36 @@ def test_bundle_refuses_an_altered_final(small_project):
     result = run(small_project, "bundle")
     assert result.exit_code == 1
     assert "output/final/en-US/card.pdf: out of date or altered" in result.output
+
+
+def test_a_check_error_on_a_printed_number_blocks_the_final(small_project):
+    assert run(small_project, "render", "--edition", "en-US").exit_code == 0
+    assert run(small_project, "bundle").exit_code == 0
+    # One digit lost from the poison line: `outreach check` sees it, so nothing may print it.
+    hotlines = small_project / "source" / "hotlines.yaml"
+    hotlines.write_text(hotlines.read_text().replace('number_published: "1-800-222-1222"', 'number_published: "1-800-222-122"', 1))
+    result = run(small_project, "render", "--edition", "en-US")
+    assert result.exit_code == 1
+    assert "refused en-US card: 1 check errors" in result.output
+    assert "source/hotlines.yaml:" in result.output and "does not match e164" in result.output
+    assert not (small_project / "output" / "final" / "en-US" / "card.pdf").exists()
+    # The proof shows what is wrong; the bundle no longer carries the edition.
+    assert run(small_project, "render", "--proof", "--edition", "en-US").exit_code == 0
+    assert run(small_project, "bundle").exit_code == 0
+    manifest = json.loads((small_project / "output" / "release" / "manifest.json").read_text())
+    assert manifest["files"] == []
+
+
+def test_bundle_refusal_withdraws_the_old_release(small_project):
+    assert run(small_project, "render", "--edition", "en-US").exit_code == 0
+    assert run(small_project, "bundle").exit_code == 0
+    final = small_project / "output" / "final" / "en-US" / "card.pdf"
+    final.write_bytes(final.read_bytes() + b"\n% edited by hand\n")
+    assert run(small_project, "bundle").exit_code == 1
+    release = small_project / "output" / "release"
+    assert not (release / "manifest.json").exists() and not (release / "outreach-release.zip").exists()
+
+
+def test_format_no_edition_prints_is_a_usage_error(small_project):
+    result = run(small_project, "render", "--edition", "es-US", "--format", "flyer-a4")
+    assert result.exit_code == 2 and "none of the chosen editions is printed as flyer-a4" in result.output
