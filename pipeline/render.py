@@ -104,8 +104,9 @@ class FormatSpec:
 
 
 FORMATS: dict[str, FormatSpec] = {
-    "flyer-letter": FormatSpec("flyer-letter", "flyer", "flyer.html.j2", ("base.css", "flyer.css"), LETTER_MM, review_page_mm=LETTER_MM),
-    "flyer-a4": FormatSpec("flyer-a4", "flyer", "flyer.html.j2", ("base.css", "flyer.css"), A4_MM, review_page_mm=A4_MM),
+    # A flyer is one sheet printed on both sides: exactly two pages.
+    "flyer-letter": FormatSpec("flyer-letter", "flyer", "flyer.html.j2", ("base.css", "flyer.css"), LETTER_MM, pages=2, review_page_mm=LETTER_MM),
+    "flyer-a4": FormatSpec("flyer-a4", "flyer", "flyer.html.j2", ("base.css", "flyer.css"), A4_MM, pages=2, review_page_mm=A4_MM),
     "flyer-letter-large": FormatSpec("flyer-letter-large", "flyer", "flyer.html.j2", ("base.css", "flyer.css", "large.css"), LETTER_MM, review_page_mm=LETTER_MM, min_text_pt=18.0),
     "flyer-a4-large": FormatSpec("flyer-a4-large", "flyer", "flyer.html.j2", ("base.css", "flyer.css", "large.css"), A4_MM, review_page_mm=A4_MM, min_text_pt=18.0),
     "card": FormatSpec("card", "card", "card.html.j2", ("base.css", "card.css"), CARD_MM, bleed_mm=CARD_BLEED_MM, pages=2, review_page_mm=A5_MM, min_text_pt=6.0),
@@ -528,18 +529,28 @@ class Renderer:
             "qr_url": edition.qr,
             "qr": self._qr(edition, where) if edition.qr else None,
             "fit_problems": [],
+            "compact": False,
         }
         html_text = self._html(spec, context, where)
         missing = sorted(expected - t.used)
         if missing:
             raise RenderError(f"{where}: template {spec.template} did not print {', '.join(missing)}")
-        try:
-            document, pdf = self._lay_out(html_text, spec, where, texts, t.used, check=True)
-        except FitError as exc:
+        # Cards have a fixed size: when the text does not fit, try once more with the compact
+        # style (tighter lines and spacing, never under the format's minimum text size).
+        for compact in (False, True) if spec.kind in ("card", "sheet") else (False,):
+            if compact:
+                context["compact"] = True
+                html_text = self._html(spec, context, where)
+            try:
+                document, pdf = self._lay_out(html_text, spec, where, texts, t.used, check=True)
+                break
+            except FitError as exc:
+                misfit = exc
+        else:
             if not proof:
-                raise
+                raise misfit
             # A proof still shows the reviewer what would print, with the fit problem on its review page.
-            context["fit_problems"] = [str(exc).split(": ", 1)[-1]]
+            context["fit_problems"] = [str(misfit).split(": ", 1)[-1]]
             document, pdf = self._lay_out(self._html(spec, context, where), spec, where, texts, t.used, check=False)
         LOGGER.debug("rendered %s (%d pages, %d bytes)", where, len(document.pages), len(pdf))
         return RenderedDocument(edition.id, format_name, proof, pdf, len(document.pages))
