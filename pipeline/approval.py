@@ -97,6 +97,7 @@ def proof_texts(states: dict[str, StringState]) -> dict[str, str]:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     decisions: tuple[Decision, ...]
+    unchanged: tuple[str, ...] = ()  # already in the requested state: no new record
 
 
 def decide(
@@ -134,26 +135,35 @@ def decide(
     if problems:
         raise ContentError(problems)
 
+    states = string_states(source, catalog, ledger)
+    wanted = State.APPROVED if action == "approve" else State.REJECTED
+    unchanged = tuple(i for i in string_ids if states[i].state is wanted)
     decisions = []
     previous = ledger.head
     for string_id in string_ids:
+        if string_id in unchanged:
+            continue
         entry = catalog.entry(string_id)
         decision = make_decision(previous, language, string_id, action, reviewer, source.english(string_id), entry.msgstr, now, reason)
         decisions.append(decision)
         previous = decision.hash
+        # The PO shows the latest decision too, so a translator working in Poedit sees a rejection's reason.
+        kept = [line for line in provenance_lines(entry) if not line.startswith(("check", "rejected by"))]
         if action == "approve":
             if FUZZY in entry.flags:
                 entry.flags.remove(FUZZY)
             entry.previous_msgid = None
-            kept = [line for line in provenance_lines(entry) if not line.startswith("check")]
             set_provenance(entry, kept)
-        elif FUZZY not in entry.flags:
-            entry.flags.insert(0, FUZZY)
+        else:
+            if FUZZY not in entry.flags:
+                entry.flags.insert(0, FUZZY)
+            set_provenance(entry, [*kept, f"rejected by {reviewer}, {now.date().isoformat()}: {reason}"])
     # Ledger first: if the run dies before the catalog is written, the entry is
     # still fuzzy, so nothing counts as approved until a rerun completes it.
-    append_decisions(ledger, decisions)
-    write_catalog(catalog, now)
-    return Outcome(tuple(decisions))
+    if decisions:
+        append_decisions(ledger, decisions)
+        write_catalog(catalog, now)
+    return Outcome(tuple(decisions), unchanged)
 
 
 STATUS_COLUMNS = (State.APPROVED, State.NEEDS_REVIEW, State.DRAFT, State.MACHINE, State.STALE, State.REJECTED, State.MISSING)

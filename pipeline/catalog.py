@@ -56,7 +56,7 @@ def set_provenance(entry: polib.POEntry, lines: list[str]) -> None:
 
 def entry_view(entry: polib.POEntry) -> CatalogEntry:
     lines = provenance_lines(entry)
-    origin = next((line for line in lines if not line.startswith("check")), None)
+    origin = next((line for line in lines if not line.startswith(("check", "rejected by"))), None)
     return CatalogEntry(
         id=entry.msgctxt or "",
         english=entry.msgid,

@@ -359,8 +359,10 @@ def check_number_valid(source: Source, entry: Hotline, today: dt.date, max_age_d
 
 @check("short-number", WARNING, "registry")
 def check_short_number(source: Source, entry: Hotline, today: dt.date, max_age_days: int) -> Iterator[str]:
-    """Printable short codes are known to phonenumbers for their region."""
-    if not source.registry.is_printable(entry) or entry.e164 or entry.region == "EU":
+    """Printed short codes of medium confidence are known to phonenumbers for their region."""
+    # phonenumbers' short-code data lags behind new services; a high-confidence entry is
+    # already confirmed by its sources, so only the weaker ones are questioned here.
+    if not source.registry.is_printable(entry) or entry.e164 or entry.region == "EU" or entry.confidence == "high":
         return
     digits = spans.digits_of(entry.display_number().split(" or ")[0])
     if not shortnumberinfo.is_valid_short_number_for_region(phonenumbers.parse(digits, entry.region), entry.region):
@@ -411,8 +413,8 @@ def check_registry(source: Source, today: dt.date, max_age_days: int = DEFAULT_M
     for region in source.registry.regions.values():
         for entry in region.entries:
             for c in (c for c in CHECKS.values() if c.scope == "registry"):
-                if c.id == "number-age" and (entry.region, entry.category) not in used:
-                    continue
+                if c.id in ("number-age", "short-number") and (entry.region, entry.category) not in used:
+                    continue  # advice about lines no edition prints
                 for message in c.function(source, entry, today, max_age_days):
                     findings.append(Finding(c.id, c.severity, f"{entry.region} {entry.category}: {message}", source.registry.path, entry.line))
     return findings

@@ -58,6 +58,21 @@ def report_errors(function):
     return wrapper
 
 
+def translated_language(ctx: "Context", language: str) -> str:
+    """A language with a catalog (a usage error otherwise: exit 2)."""
+    languages = ctx.source.languages
+    if language not in languages or language == "en":
+        known = ", ".join(code for code in languages if code != "en")
+        raise click.BadParameter(f"{language!r} is not a translated language (known: {known})", param_hint="LANGUAGE")
+    return language
+
+
+def reviewer_name(name: str) -> str:
+    if not name.strip():
+        raise click.BadParameter("give the reviewer's name", param_hint="--reviewer")
+    return name.strip()
+
+
 def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -104,6 +119,8 @@ def check(ctx: Context, list_checks: bool, strict: bool, max_age: int, languages
         for item in checks.CHECKS.values():
             click.echo(f"{item.id:16} {item.severity:8} {item.scope:12} {item.title}")
         return
+    for language in languages:
+        translated_language(ctx, language)
     findings = validate_project(ctx.source, now().date(), max_age, list(languages) or None)
     for finding in findings:
         click.echo(finding.format(ctx.project.root))
@@ -218,22 +235,29 @@ def status(ctx: Context, languages: tuple[str, ...]) -> None:
 
     source = ctx.source
     chosen = list(languages) or ["en", *catalog_languages(source)]
-    widths = [max(len(c.value), 5) for c in STATUS_COLUMNS]
-    click.echo("language  " + "  ".join(c.value.rjust(w) for c, w in zip(STATUS_COLUMNS, widths)))
     for language in chosen:
         if language not in source.languages:
             raise click.BadParameter(f"unknown language {language!r}", param_hint="LANGUAGES")
-        counts = status_counts(language_states(source, language))
+    rows = {language: status_counts(language_states(source, language)) for language in chosen}
+    widths = [max(len(c.value), 5) for c in STATUS_COLUMNS]
+    click.echo("language  " + "  ".join(c.value.rjust(w) for c, w in zip(STATUS_COLUMNS, widths)))
+    for language, counts in rows.items():
         click.echo(f"{language:8}  " + "  ".join(str(counts[c]).rjust(w) for c, w in zip(STATUS_COLUMNS, widths)))
 
 
 def _decide(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, action: str, reason: str = "") -> None:
     from pipeline.approval import decide
 
-    outcome = decide(ctx.source, language, list(ids), reviewer, action, now(), reason)
+    translated_language(ctx, language)
+    unknown = [i for i in ids if i not in ctx.source.strings]
+    if unknown:
+        raise click.BadParameter(f"no such string: {', '.join(unknown)} (see `outreach status {language}`)", param_hint="IDS")
+    outcome = decide(ctx.source, language, list(ids), reviewer_name(reviewer), action, now(), reason)
     verb = "approved" if action == "approve" else "rejected"
     for decision in outcome.decisions:
         click.echo(f"{language}: {decision.string_id} {verb} by {decision.reviewer} ({decision.hash[:12]})")
+    for string_id in outcome.unchanged:
+        click.echo(f"{language}: {string_id} was already {verb}; nothing recorded")
 
 
 @main.command()
@@ -267,6 +291,10 @@ def reject(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, rea
 def history(ctx: Context, language: str, string_id: str | None) -> None:
     """The audit trail: who approved or rejected which wording, when."""
     from pipeline.ledger import read_ledger
+
+    translated_language(ctx, language)
+    if string_id is not None and string_id not in ctx.source.strings:
+        raise click.BadParameter(f"no such string {string_id!r}", param_hint="STRING_ID")
 
     ledger = read_ledger(ctx.project, language)
     for problem in ledger.problems:
@@ -424,12 +452,14 @@ def review(ctx: Context, language: str, reviewer: str) -> None:
     """
     from pipeline.review import run_review
 
+    translated_language(ctx, language)
     summary = run_review(
         ctx.source,
         language,
-        reviewer,
+        reviewer_name(reviewer),
         now,
-        read_key=click.getchar,
+        # Keys come from the terminal, or one per line when the input is piped or scripted.
+        read_key=click.getchar if sys.stdin.isatty() else _key_from_line,
         read_line=lambda prompt: click.prompt(prompt, default="", show_default=False),
         write=click.echo,
         edit_in_editor=lambda text: click.edit(text, extension=".txt"),
@@ -438,6 +468,13 @@ def review(ctx: Context, language: str, reviewer: str) -> None:
         f"{language}: {len(summary.approved)} approved, {len(summary.rejected)} rejected, "
         f"{len(summary.edited)} edited, {len(summary.skipped)} skipped, {len(summary.unreviewed)} not reached"
     )
+
+
+def _key_from_line() -> str:
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line.strip()[:1] or "s"
 
 
 @main.command("export-xliff")
@@ -451,6 +488,7 @@ def export_xliff_command(ctx: Context, language: str, output: Path | None) -> No
     from pipeline.fsutil import write_atomic
     from pipeline.xliff import export_xliff
 
+    translated_language(ctx, language)
     data = export_xliff(ctx.source, language)
     if str(output) == "-":
         click.echo(data, nl=False)

@@ -21,12 +21,26 @@ from pipeline.hotlines import (
 )
 from pipeline.project import Project
 from pipeline.spans import find_placeholders
-from pipeline.yamlfile import Node, read_yaml
+from pipeline.yamlfile import Node, read_yaml, unknown_keys
 
 TOPICS = ("risk", "signs", "response", "naloxone", "help", "recovery")
 FORMATS = ("flyer-letter", "flyer-a4", "flyer-letter-large", "flyer-a4-large", "card", "sheet-letter", "sheet-a4")
 SECTION_STYLES = ("list", "steps")
 ID_RE = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
+FACT_KEYS = ("id", "topic", "text", "regions", "translator_note", "citations", "review")
+CITATION_KEYS = ("title", "url", "note")
+REVIEW_KEYS = ("by", "date", "note")
+STRING_KEYS = ("id", "text", "note", "based_on")
+EDITION_KEYS = ("id", "language", "region", "formats", "hotlines", "qr")
+LAYOUT_KEYS = ("title", "subtitle", "sections", "help", "footer")
+SECTION_KEYS = ("heading", "style", "blocks")
+LANGUAGE_KEYS = ("code", "name", "script", "direction", "argos")
+
+
+def _check_keys(path: Path, node: object, allowed: tuple[str, ...], problems: Collector, what: str) -> None:
+    if isinstance(node, Node):
+        for line, message in unknown_keys(node, allowed):
+            problems.add(path, line, f"{what}: {message}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +241,8 @@ def _read_facts(path: Path, problems: Collector) -> list[SourceString]:
         if not ID_RE.match(block_id):
             problems.add(path, raw.line_of("id"), f"fact block id {block_id!r} must be lower-case words joined by '-'")
             continue
+        _check_keys(path, raw, FACT_KEYS, problems, block_id)
+        _check_keys(path, raw.get("review"), REVIEW_KEYS, problems, f"{block_id} review")
         topic = _text(raw.get("topic"))
         if topic not in TOPICS:
             problems.add(path, raw.line_of("topic"), f"{block_id}: topic must be one of {', '.join(TOPICS)}")
@@ -238,6 +254,7 @@ def _read_facts(path: Path, problems: Collector) -> list[SourceString]:
             if not isinstance(raw_citation, Node) or not _text(raw_citation.get("title")) or not _text(raw_citation.get("url")):
                 problems.add(path, getattr(raw_citation, "line", raw.line_of("citations")), f"{block_id}: each citation needs a title and a url")
                 continue
+            _check_keys(path, raw_citation, CITATION_KEYS, problems, f"{block_id} citation")
             citations.append(Citation(_text(raw_citation["title"]), _text(raw_citation["url"]), _text(raw_citation.get("note"))))
         regions = raw.get("regions")
         if regions is not None and not (isinstance(regions, list) and all(isinstance(r, str) for r in regions)):
@@ -275,6 +292,7 @@ def _read_ui_strings(path: Path, problems: Collector) -> tuple[list[SourceString
         if not ID_RE.match(string_id) or not string_id.startswith("ui."):
             problems.add(path, raw.line_of("id"), f"string id {string_id!r} must start with 'ui.' and use lower-case words")
             continue
+        _check_keys(path, raw, STRING_KEYS, problems, string_id)
         text = _text(raw.get("text"))
         if not text:
             problems.add(path, raw.line_of("text"), f"{string_id}: text is empty")
@@ -301,6 +319,7 @@ def _read_languages(path: Path, problems: Collector) -> dict[str, Language]:
         if not code:
             problems.add(path, getattr(raw, "line", 1), "each language needs a code")
             continue
+        _check_keys(path, raw, LANGUAGE_KEYS, problems, code)
         direction = _text(raw.get("direction")) or "ltr"
         if direction not in ("ltr", "rtl"):
             problems.add(path, raw.line_of("direction"), f"{code}: direction must be ltr or rtl")
@@ -322,8 +341,10 @@ def _read_layouts(path: Path, problems: Collector) -> dict[str, Layout]:
         if not isinstance(raw, Node):
             problems.add(path, raw_layouts.line, f"missing layout {name!r}")
             continue
+        _check_keys(path, raw, LAYOUT_KEYS, problems, f"layout {name}")
         sections = []
         for raw_section in raw.get("sections") or []:
+            _check_keys(path, raw_section, SECTION_KEYS, problems, f"layout {name} section")
             style = _text(raw_section.get("style")) or "list"
             if style not in SECTION_STYLES:
                 problems.add(path, raw_section.line_of("style"), f"section style must be one of {', '.join(SECTION_STYLES)}")
@@ -357,6 +378,7 @@ def _read_editions(path: Path, problems: Collector) -> dict[str, Edition]:
         if edition_id in editions:
             problems.add(path, raw.line_of("id"), f"edition {edition_id} is listed twice")
             continue
+        _check_keys(path, raw, EDITION_KEYS, problems, edition_id)
         formats = tuple(raw.get("formats") or ())
         for name in formats:
             if name not in FORMATS:

@@ -16,7 +16,7 @@ import phonenumbers
 
 from pipeline.errors import Collector
 from pipeline.spans import digits_of
-from pipeline.yamlfile import Node, read_yaml
+from pipeline.yamlfile import Node, read_yaml, unknown_keys
 
 CATEGORIES = (
     "emergency",
@@ -40,6 +40,10 @@ PLACEHOLDER_CATEGORIES = {
 # Placeholders filled from elsewhere than a hotline entry.
 OTHER_PLACEHOLDERS = {"date": "the date the hotline registry was compiled"}
 
+ENTRY_KEYS = (
+    "category", "service", "number_published", "e164", "e164_alt", "other_numbers", "extra_channels",
+    "hours", "cost", "languages", "notes", "sources", "confidence",
+)
 _PLAIN_NUMBER = re.compile(r"^[\d\s().+\-]+$")
 
 
@@ -195,6 +199,8 @@ def _read_entry(path: Path, iso: str, raw: object, problems: Collector) -> Hotli
     if not isinstance(raw, Node):
         problems.add(path, None, f"region {iso}: each entry must be a mapping")
         return None
+    for line, message in unknown_keys(raw, ENTRY_KEYS):
+        problems.add(path, line, f"{iso} entry: {message}")
     category = _text(raw.get("category"))
     if category not in CATEGORIES:
         problems.add(path, raw.line_of("category"), f"unknown category {category!r} (known: {', '.join(CATEGORIES)})")

@@ -45,9 +45,17 @@ class ModelInfo:
         return f"{self.code} {self.version}"
 
 
-def _argos_package():
-    import argostranslate.package  # noqa: PLC0415 - heavy optional dependency, imported on use
+NO_TRANSLATE_EXTRA = (
+    "machine translation is not installed: install the translate extra with\n"
+    "  pip install torch==2.13.0 && pip install '.[translate]'   (or `make install`)"
+)
 
+
+def _argos_package():
+    try:
+        import argostranslate.package  # noqa: PLC0415 - heavy optional dependency, imported on use
+    except ImportError:
+        raise ModelError(NO_TRANSLATE_EXTRA) from None
     return argostranslate.package
 
 
@@ -117,6 +125,7 @@ def install_file(path: Path, expect_from: str | None = None, expect_to: str | No
 
 def _extract_atomically(path: Path, folder: str) -> None:
     """Unpack next to Argos's package folder, then rename into it: a killed install leaves nothing half-made."""
+    _argos_package()
     from argostranslate import settings  # noqa: PLC0415
 
     packages = Path(settings.package_data_dir)

@@ -26,7 +26,7 @@ from pipeline.approval import State, string_states
 from pipeline.catalog import FUZZY, Catalog, read_catalog, set_provenance, sync_catalog, write_catalog
 from pipeline.content import Source
 from pipeline.ledger import read_ledger
-from pipeline.models import MISSING_MODEL_HELP, ModelError, ModelInfo, find_model
+from pipeline.models import MISSING_MODEL_HELP, NO_TRANSLATE_EXTRA, ModelError, ModelInfo, find_model
 from pipeline.spans import Span, protected_spans
 
 TOKEN_RE = re.compile(r"\[\s*(\d+)\s*\]")
@@ -46,8 +46,11 @@ class ArgosEngine:
     """One Argos package, loaded once: its tokenizer and its CTranslate2 model."""
 
     def __init__(self, model: ModelInfo, beam_size: int = 2):
-        import ctranslate2  # noqa: PLC0415 - translate extra only
-        from argostranslate.package import Package  # noqa: PLC0415
+        try:
+            import ctranslate2  # noqa: PLC0415 - translate extra only
+            from argostranslate.package import Package  # noqa: PLC0415
+        except ImportError:
+            raise ModelError(NO_TRANSLATE_EXTRA) from None
 
         self.model = model
         package = Package(model.path)

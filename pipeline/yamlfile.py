@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +67,15 @@ def read_yaml(path: Path) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise ContentError([Problem(path, line, f"invalid YAML: {exc.problem or exc}")], unusable=True) from None
+
+
+def unknown_keys(node: Node, allowed: tuple[str, ...]) -> list[tuple[int, str]]:
+    """(line, message) for each key of `node` not in `allowed`, suggesting the closest known one."""
+    found = []
+    for key in node:
+        if key in allowed:
+            continue
+        close = difflib.get_close_matches(str(key), allowed, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(allowed)})"
+        found.append((node.line_of(key), f"unknown key {key!r}{hint}"))
+    return found

@@ -95,6 +95,9 @@ def test_reject_records_reason_and_blocks(project, source):
     decide(source, "es", ["call-emergency"], "Ana Reviewer", "reject", NOW, reason="say 'calle y número'")
     assert state_of(source) is State.REJECTED
     assert read_ledger(project, "es").decisions[-1].reason == "say 'calle y número'"
+    entry = polib.pofile(str(project.po_path("es"))).find("call-emergency", by="msgctxt")
+    assert "outreach: rejected by Ana Reviewer, 2026-11-21: say 'calle y número'" in entry.tcomment  # seen in Poedit
+    assert "fuzzy" in entry.flags
 
 
 def test_approval_refused_for_error_findings_and_nothing_written(project, source):
@@ -121,3 +124,11 @@ def test_gate_lists_every_unapproved_string(source):
     blocking = blocking_strings(source, source.editions["es-US"], "card", states)
     assert {b.id for b in blocking} == set(source.edition_string_ids(source.editions["es-US"], "card"))
     assert blocking_strings(source, source.editions["en-US"], "card", language_states(source, "en")) == []
+
+
+def test_approving_an_approved_string_again_records_nothing(project, source):
+    write_draft(project, source)
+    decide(source, "es", ["call-emergency"], "Ana Reviewer", "approve", NOW)
+    outcome = decide(source, "es", ["call-emergency"], "Ana Reviewer", "approve", NOW)
+    assert outcome.decisions == () and outcome.unchanged == ("call-emergency",)
+    assert len(read_ledger(project, "es").decisions) == 1

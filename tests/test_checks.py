@@ -51,7 +51,7 @@ def test_every_registered_check_has_a_test():
 
 
 SOURCE_CASES = {
-    "citations": ("    citations:\n      - title: \"CDC - 'If you aren't sure", "    citations_removed:\n      - title: \"CDC - 'If you aren't sure"),
+    "citations": ("    text: \"If you can't tell whether someone is high or overdosing, treat it as an overdose.\"\n", None),
     "source-review": ("    text: \"If you can't tell whether someone is high or overdosing, treat it as an overdose.\"\n", None),
     "reading-grade": ("If you can't tell whether someone is high or overdosing, treat it as an overdose.",
                       "Indeterminate differentiation between intoxication and pharmacological overdose necessitates presumptive overdose management protocols."),
@@ -67,12 +67,15 @@ def test_source_check_fires_on_bad_english(project, check_id):
     clean = {f.check for f in checks.check_source(read_source(project)) if f.string_id == "if-unsure-act"}
     assert check_id not in clean
     old, new = SOURCE_CASES[check_id]
-    if check_id == "source-review":
+    if check_id in ("source-review", "citations"):
         text = facts.read_text()
         start = text.index(old)
-        review = text.index("    review:\n", start)
-        end = text.index("\n\n", review)
-        facts.write_text(text[:review] + text[end + 1:])
+        if check_id == "source-review":  # drop the block's review record
+            cut_from, cut_to = text.index("    review:\n", start), text.index("\n\n", start) + 1
+            facts.write_text(text[:cut_from] + text[cut_to:])
+        else:  # an empty citation list
+            cut_from, cut_to = text.index("    citations:\n", start), text.index("    review:\n", start)
+            facts.write_text(text[:cut_from] + "    citations: []\n" + text[cut_to:])
     else:
         edit(facts, old, new)
     findings = [f for f in checks.check_source(read_source(project)) if f.check == check_id]
@@ -94,12 +97,14 @@ def test_registry_checks(project):
          'number_published: "1-800-222-1222"\n        e164: "+18002221221"')
     wrong = [f for f in checks.check_registry(read_source(project), today) if f.check == "number-valid"]
     assert wrong and "does not match" in wrong[0].message
-    # A short code phonenumbers does not know is a warning, not an error.
-    assert any(f.check == "short-number" and f.severity == "warning" for f in quiet_findings(source, today))
-
-
-def quiet_findings(source, today):
-    return checks.check_registry(source, today)
+    # A medium-confidence short code phonenumbers does not know is a warning, not an error.
+    assert not any(f.check == "short-number" for f in checks.check_registry(source, today))
+    text = (project.source / "hotlines.yaml").read_text()
+    cvv = text.index('number_published: "188"')
+    high = text.index("confidence: high", cvv)
+    (project.source / "hotlines.yaml").write_text(text[:high] + "confidence: medium" + text[high + len("confidence: high"):])
+    findings = [f for f in checks.check_registry(read_source(project), today) if f.check == "short-number"]
+    assert [f.severity for f in findings] == ["warning"] and "short number 188 for BR" in findings[0].message
 
 
 def test_shipped_drafts_have_no_error_findings():

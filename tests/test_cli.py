@@ -6,7 +6,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from conftest import edit
+from conftest import REPO, edit
 from pipeline.cli import main
 
 
@@ -79,3 +79,52 @@ def test_cli_format_choices_match_content_formats():
     from pipeline.render import FORMATS as RENDER_FORMATS
 
     assert tuple(FORMAT_NAMES) == FORMATS == tuple(RENDER_FORMATS)
+
+
+def test_review_reads_keys_from_piped_input(project_dir):
+    import shutil
+
+    shutil.copy(REPO / "translations" / "es.po", project_dir / "translations" / "es.po")
+    result = CliRunner().invoke(main, ["--project", str(project_dir), "review", "es", "--reviewer", "Piped Reviewer"], input="a\ns\n")
+    assert result.exit_code == 0, result.output
+    assert "both-slow-breathing: approved by Piped Reviewer" in result.output
+    assert "es: 1 approved, 0 rejected, 0 edited, 1 skipped" in result.output
+
+
+def test_missing_translate_extra_is_a_clear_error(project_dir, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def without_argos(name, *args, **kwargs):
+        if name.startswith("argostranslate") or name.startswith("ctranslate2"):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_argos)
+    result = CliRunner().invoke(main, ["--project", str(project_dir), "models", "list"])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: machine translation is not installed")
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["approve", "xx", "call-emergency", "--reviewer", "Ana"],
+        ["approve", "es", "no-such-string", "--reviewer", "Ana"],
+        ["approve", "es", "call-emergency", "--reviewer", "  "],
+        ["review", "en", "--reviewer", "Ana"],
+        ["export-xliff", "xx"],
+        ["history", "xx"],
+        ["history", "es", "no-such-string"],
+        ["check", "--language", "xx"],
+        ["status", "xx"],
+    ],
+    ids=lambda a: " ".join(a),
+)
+def test_wrong_usage_exits_2_without_output_on_stdout(project_dir, args):
+    result = CliRunner().invoke(main, ["--project", str(project_dir), *args])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert "Error:" in result.stderr

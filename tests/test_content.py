@@ -98,3 +98,13 @@ def test_qr_url_must_be_allowlisted(project):
     with pytest.raises(ContentError) as raised:
         read_source(project)
     assert any("QR code URL https://example.com/rehab-leads is not in source/urls.yaml" in p.message for p in raised.value.problems)
+
+
+def test_misspelled_key_is_named_with_a_suggestion(project):
+    edit(project.source / "facts.yaml", "    text: \"If you can't tell", "    txt: \"If you can't tell")
+    edit(project.source / "editions.yaml", "    region: MX\n", "    regoin: MX\n")
+    with pytest.raises(ContentError) as raised:
+        read_source(project)
+    messages = [p.format(project.root) for p in raised.value.problems]
+    assert any("if-unsure-act: unknown key 'txt'; did you mean 'text'?" in m for m in messages)
+    assert any("es-MX: unknown key 'regoin'; did you mean 'region'?" in m for m in messages)
