@@ -44,6 +44,8 @@ ENTRY_KEYS = (
     "category", "service", "number_published", "e164", "e164_alt", "other_numbers", "extra_channels",
     "hours", "cost", "languages", "notes", "sources", "confidence",
 )
+# Hours notes that say, with no caveat, that a line never closes ("Open 24/7" prints only for these).
+ALWAYS_OPEN = ("24/7", "24/7, 365 days a year", "24 hours a day, every day", "24 hours a day, 7 days a week")
 _PLAIN_NUMBER = re.compile(r"^[\d\s().+\-]+$")
 
 
@@ -65,9 +67,7 @@ class Hotline:
     @property
     def is_open_24_7(self) -> bool:
         """True only when the registry states plainly, with no caveat, that the line never closes."""
-        hours = self.hours.strip()
-        plain = hours in ("24/7", "24 hours a day, every day", "24 hours a day, 7 days a week")
-        return plain or hours == "24/7, 365 days a year"
+        return self.hours.strip() in ALWAYS_OPEN
 
     @property
     def is_free(self) -> bool:
