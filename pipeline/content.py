@@ -14,6 +14,7 @@ from pathlib import Path
 from pipeline.errors import Collector, ContentError
 from pipeline.hotlines import (
     CATEGORIES,
+    Hotline,
     OTHER_PLACEHOLDERS,
     PLACEHOLDER_CATEGORIES,
     Registry,
@@ -174,7 +175,7 @@ class Source:
                 return False
         return True
 
-    def printed_hotlines(self, edition: Edition):
+    def printed_hotlines(self, edition: Edition) -> list[Hotline]:
         """The registry entries an edition's help box prints, in the edition's order."""
         entries = []
         for category in edition.hotlines:
@@ -184,10 +185,22 @@ class Source:
     def edition_string_ids(self, edition: Edition, format_name: str) -> list[str]:
         """Every string a document needs: layout strings that apply, labels of its hotlines."""
         ids: list[str] = []
+
+        def add(string_id: str | None) -> None:
+            if string_id and string_id not in ids and self.applies(self.strings[string_id], edition.region):
+                ids.append(string_id)
+
         for layout in self.layouts_for(format_name):
-            for string_id in layout.string_ids():
-                if string_id not in ids and self.applies(self.strings[string_id], edition.region):
-                    ids.append(string_id)
+            add(layout.title)
+            add(layout.subtitle)
+            for section in layout.sections:
+                blocks = [b for b in section.blocks if self.applies(self.strings[b], edition.region)]
+                if blocks:  # a heading prints only above something
+                    add(section.heading)
+                    for block in blocks:
+                        add(block)
+            add(layout.help)
+            add(layout.footer)
         hotlines = self.printed_hotlines(edition)
         if hotlines:
             ids.append("ui.label.call")
