@@ -128,3 +128,22 @@ def test_wrong_usage_exits_2_without_output_on_stdout(project_dir, args):
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
     assert "Error:" in result.stderr
+
+
+def test_check_reports_a_broken_ledger_chain(project_dir):
+    import shutil
+
+    from conftest import NOW
+    from pipeline.approval import decide
+    from pipeline.content import read_source
+    from pipeline.project import Project
+
+    shutil.copy(REPO / "translations" / "es.po", project_dir / "translations" / "es.po")
+    source = read_source(Project(project_dir))
+    decide(source, "es", ["ui.label.call", "ui.label.free"], "Ana Reviewer", "approve", NOW)
+    ledger = project_dir / "translations" / "ledger" / "es.jsonl"
+    first, second = ledger.read_text().splitlines()
+    ledger.write_text(second + "\n")  # the first approval removed
+    result = CliRunner().invoke(main, ["--project", str(project_dir), "check", "--language", "es"])
+    assert result.exit_code == 1
+    assert "translations/ledger/es.jsonl:1: error: ledger chain broken" in result.output
