@@ -180,6 +180,10 @@ def sync_catalog(source: Source, catalog: Catalog) -> list[str]:
             entry.obsolete = False
         if entry is None:
             entry = polib.POEntry(msgctxt=string.id, msgid=string.text, msgstr="")
+        elif entry.msgid != string.text and entry.previous_msgid == string.text:
+            # The English went back to what the translation was written for: no longer stale.
+            entry.msgid = string.text
+            entry.previous_msgid = None
         elif entry.msgid != string.text:
             changed.append(string.id)
             if entry.msgstr:

@@ -132,3 +132,22 @@ def test_approving_an_approved_string_again_records_nothing(project, source):
     outcome = decide(source, "es", ["call-emergency"], "Ana Reviewer", "approve", NOW)
     assert outcome.decisions == () and outcome.unchanged == ("call-emergency",)
     assert len(read_ledger(project, "es").decisions) == 1
+
+
+def test_english_changed_and_changed_back_is_no_longer_stale(project, source):
+    write_draft(project, source)
+    facts = project.source / "facts.yaml"
+    original = facts.read_text()
+    edit(facts, "give the address, and say", "give the street address, and say")
+    changed = read_source(project)
+    catalog = read_catalog(project, "es")
+    sync_catalog(changed, catalog)
+    write_catalog(catalog, NOW)
+    assert state_of(changed) is State.STALE
+    facts.write_text(original)
+    catalog = read_catalog(project, "es")
+    sync_catalog(source, catalog)
+    write_catalog(catalog, NOW)
+    entry = polib.pofile(str(project.po_path("es"))).find("call-emergency", by="msgctxt")
+    assert entry.previous_msgid is None and entry.msgstr == TRANSLATION
+    assert state_of(source) is State.DRAFT
