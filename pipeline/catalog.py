@@ -113,12 +113,28 @@ def new_po(language: str) -> polib.POFile:
     return po
 
 
+_PO_LINE = re.compile(r'^(?:(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+)?"(?:[^"\\]|\\.)*"\s*$')
+
+
+def _malformed_lines(path: Path) -> list[Problem]:
+    """Lines polib would silently misread (it drops an unterminated string's text)."""
+    problems = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and not _PO_LINE.match(stripped):
+            problems.append(Problem(path, number, f"cannot read PO file: malformed line {stripped[:40]!r} (unterminated string?)"))
+    return problems
+
+
 def read_catalog(project: Project, language: str) -> Catalog:
     """Read translations/<language>.po; a missing file is an empty catalog."""
     path = project.po_path(language)
     if not path.exists():
         return Catalog(language, path, new_po(language))
     try:
+        malformed = _malformed_lines(path)
+        if malformed:
+            raise ContentError(malformed, unusable=True)
         po = polib.pofile(str(path), wrapwidth=0, encoding="utf-8")
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         match = re.search(r"line (\d+)", str(exc))
