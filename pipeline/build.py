@@ -101,6 +101,7 @@ class RenderJob:
     unapproved: tuple[tuple[str, str, str, str], ...]  # id, state, text, check errors
     path: Path
     blocking: tuple[StringState, ...]
+    document_errors: tuple[str, ...] = ()  # check errors not about one of its strings
 
 
 def render_pairs(
@@ -130,9 +131,12 @@ def render_pairs(
                 (s.id, s.state.value, s.translation or s.english, "; ".join(problems.get(s.id, ())))
                 for s in blocking
             )
-            outcomes.append(RenderJob(edition, format_name, True, proof_texts(states), unapproved, proof_path(source, edition.id, format_name), blocking))
+            unlisted = tuple(f.format(source.project.root) for f in errors if f.string_id not in {s.id for s in blocking})
+            outcomes.append(RenderJob(
+                edition, format_name, True, proof_texts(states), unapproved, proof_path(source, edition.id, format_name), blocking, unlisted
+            ))
         elif blocking or errors:
-            final_path(source, edition.id, format_name).unlink(missing_ok=True)
+            _remove(final_path(source, edition.id, format_name))
             outcomes.append(RenderOutcome(edition.id, format_name, "refused", None, blocking, findings=errors))
         else:
             outcomes.append(RenderJob(edition, format_name, False, approved_texts(states), (), final_path(source, edition.id, format_name), ()))
@@ -145,12 +149,23 @@ def render_pairs(
             continue
         pdf, error = results[id(item)]
         if error:
-            item.path.unlink(missing_ok=True)
+            _remove(item.path)
             finished.append(RenderOutcome(item.edition.id, item.format, "failed", None, item.blocking, error))
         else:
             write_atomic(item.path, pdf)
+            if not item.proof:  # an older proof no longer shows what prints
+                _remove(proof_path(source, item.edition.id, item.format))
             finished.append(RenderOutcome(item.edition.id, item.format, "proof" if item.proof else "final", item.path, item.blocking))
     return finished
+
+
+def _remove(path: Path) -> None:
+    """Delete a generated file and its edition folder once empty."""
+    path.unlink(missing_ok=True)
+    try:
+        path.parent.rmdir()
+    except OSError:
+        pass  # not empty, or already gone
 
 
 _WORKER_RENDERER = None
@@ -165,7 +180,9 @@ def _start_worker(source: Source) -> None:
 
 def _render_job(job: RenderJob) -> tuple[bytes, str]:
     try:
-        document = _WORKER_RENDERER.render(job.edition, job.format, job.texts, proof=job.proof, unapproved=job.unapproved)
+        document = _WORKER_RENDERER.render(
+            job.edition, job.format, job.texts, proof=job.proof, unapproved=job.unapproved, document_errors=job.document_errors
+        )
     except RenderError as exc:
         return b"", str(exc)
     return document.pdf, ""

@@ -59,11 +59,12 @@ def report_errors(function):
 
 
 def translated_language(ctx: "Context", language: str) -> str:
-    """A language with a catalog (a usage error otherwise: exit 2)."""
-    languages = ctx.source.languages
-    if language not in languages or language == "en":
-        known = ", ".join(code for code in languages if code != "en")
-        raise click.BadParameter(f"{language!r} is not a translated language (known: {known})", param_hint="LANGUAGE")
+    """A language that has editions or a catalog (a usage error otherwise: exit 2)."""
+    from pipeline.catalog import catalog_languages
+
+    known = sorted(set(catalog_languages(ctx.source)) | {p.stem for p in ctx.project.translations.glob("*.po")})
+    if language not in known or language not in ctx.source.languages:
+        raise click.BadParameter(f"{language!r} is not a translated language here (known: {', '.join(known)})", param_hint="LANGUAGE")
     return language
 
 
@@ -251,7 +252,7 @@ def _decide(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, ac
     translated_language(ctx, language)
     unknown = [i for i in ids if i not in ctx.source.strings]
     if unknown:
-        raise click.BadParameter(f"no such string: {', '.join(unknown)} (see `outreach status {language}`)", param_hint="IDS")
+        raise click.BadParameter(f"no such string: {', '.join(unknown)} (ids are in source/facts.yaml and source/strings.yaml)", param_hint="IDS")
     outcome = decide(ctx.source, language, list(ids), reviewer_name(reviewer), action, now(), reason)
     verb = "approved" if action == "approve" else "rejected"
     for decision in outcome.decisions:
@@ -280,6 +281,8 @@ def approve(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str) ->
 @report_errors
 def reject(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, reason: str) -> None:
     """Reject the current translation of each ID, with a reason."""
+    if not reason.strip():
+        raise click.BadParameter("say what is wrong, for the translator", param_hint="--reason")
     _decide(ctx, language, ids, reviewer, "reject", reason)
 
 
@@ -366,7 +369,7 @@ def _report_refusals(ctx: Context, refused) -> None:
         if outcome.blocking:
             reasons.append(f"{len(outcome.blocking)} strings not approved")
         if outcome.findings:
-            reasons.append(f"{len(outcome.findings)} check errors")
+            reasons.append(f"{len(outcome.findings)} check error{'s' if len(outcome.findings) != 1 else ''}")
         click.echo(f"refused {outcome.edition} {outcome.format}: {', '.join(reasons)}", err=True)
         for finding in outcome.findings:
             click.echo(f"    {finding.format(ctx.project.root)}", err=True)
@@ -426,7 +429,7 @@ def build(ctx: Context) -> None:
                 reasons.append(f"{len(outcome.blocking)} strings await review ({detail})")
             if outcome.findings:
                 failed.append(outcome)
-                reasons.append(f"{len(outcome.findings)} check errors (see `outreach check`)")
+                reasons.append(f"{len(outcome.findings)} check error{'s' if len(outcome.findings) != 1 else ''} (see `outreach check`)")
             click.echo(f"{row} proof   {'; '.join(reasons)}")
     result = build_bundle(source, Renderer(source), gate)
     click.echo(f"\n{sum(o.kind == 'final' for o in finals)} finals, {sum(p.kind == 'proof' for p in proofs.values())} proofs; "

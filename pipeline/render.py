@@ -482,6 +482,7 @@ class Renderer:
         texts: dict[str, str],
         proof: bool,
         unapproved: Sequence[tuple[str, ...]] = (),
+        document_errors: Sequence[str] = (),
     ) -> RenderedDocument:
         """Render one edition in one format; RenderError if anything would print wrong."""
         spec = FORMATS.get(format_name)
@@ -529,6 +530,7 @@ class Renderer:
             "qr_url": edition.qr,
             "qr": self._qr(edition, where) if edition.qr else None,
             "fit_problems": [],
+            "document_errors": list(document_errors),  # check errors not tied to one string (proofs)
             "compact": False,
         }
         html_text = self._html(spec, context, where)

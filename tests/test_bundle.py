@@ -7,6 +7,7 @@ import json
 import zipfile
 
 import polib
+from pypdf import PdfReader
 import pytest
 from click.testing import CliRunner
 
@@ -125,11 +126,14 @@ def test_a_check_error_on_a_printed_number_blocks_the_final(small_project):
     hotlines.write_text(hotlines.read_text().replace('number_published: "1-800-222-1222"', 'number_published: "1-800-222-122"', 1))
     result = run(small_project, "render", "--edition", "en-US")
     assert result.exit_code == 1
-    assert "refused en-US card: 1 check errors" in result.output
+    assert "refused en-US card: 1 check error" in result.output
     assert "source/hotlines.yaml:" in result.output and "does not match e164" in result.output
     assert not (small_project / "output" / "final" / "en-US" / "card.pdf").exists()
     # The proof shows what is wrong; the bundle no longer carries the edition.
     assert run(small_project, "render", "--proof", "--edition", "en-US").exit_code == 0
+    proof = small_project / "output" / "proof" / "en-US" / "card.pdf"
+    review_page = PdfReader(str(proof)).pages[-1].extract_text()
+    assert "Check errors: a final would be refused" in review_page and "does not match e164" in review_page
     assert run(small_project, "bundle").exit_code == 0
     manifest = json.loads((small_project / "output" / "release" / "manifest.json").read_text())
     assert manifest["files"] == []
@@ -148,3 +152,11 @@ def test_bundle_refusal_withdraws_the_old_release(small_project):
 def test_format_no_edition_prints_is_a_usage_error(small_project):
     result = run(small_project, "render", "--edition", "es-US", "--format", "flyer-a4")
     assert result.exit_code == 2 and "none of the chosen editions is printed as flyer-a4" in result.output
+
+
+def test_a_new_final_removes_the_old_proof(small_project):
+    assert run(small_project, "render", "--proof", "--edition", "en-US", "--format", "card").exit_code == 0
+    proof = small_project / "output" / "proof" / "en-US" / "card.pdf"
+    assert proof.exists()
+    assert run(small_project, "render", "--edition", "en-US", "--format", "card").exit_code == 0
+    assert not proof.exists() and not proof.parent.exists()

@@ -142,7 +142,7 @@ def test_flyer_prints_headline_and_region_numbers(us_flyer, source):
     printed = [entry.display_number() for entry in source.printed_hotlines(source.editions["en-US"])]
     for number in ("911", "1-800-222-1222", *printed):
         assert number in text
-    assert "Phone numbers checked 2026-11-21." in text  # {date}: the registry's compile date
+    assert "compiled 2026-11-21." in text  # {date}: the registry's compile date
     forbidden = [d.digits for d in source.registry.do_not_print if len(d.digits) >= 7]
     for match in PHONE_RE.finditer(text):
         assert not any(f in digits_of(match.group(0)) for f in forbidden), match.group(0)
