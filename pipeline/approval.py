@@ -3,7 +3,13 @@
 A translation counts as approved only while the ledger's latest decision for it
 is an approval of the current English and the current translation, and the
 entry is not marked fuzzy. Removing `fuzzy` by hand, or editing either text
-afterwards, therefore un-approves it. English prints from reviewed source text.
+afterwards, therefore un-approves it.
+
+English prints from reviewed source text: a string needs its `review` record in
+source/ (who checked it against its citations) and a sign-off in the English
+ledger (translations/ledger/en.jsonl) of exactly its current text, so editing
+the English in source/ withdraws it until someone signs off the new wording
+(`outreach approve en ID --reviewer NAME`).
 """
 
 from __future__ import annotations
@@ -41,11 +47,22 @@ class StringState:
     decision: Decision | None
 
 
-def english_states(source: Source) -> dict[str, StringState]:
-    return {
-        s.id: StringState(s.id, State.APPROVED if s.review else State.NEEDS_REVIEW, s.text, s.text, None, None)
-        for s in source.strings.values()
-    }
+def english_states(source: Source, ledger: Ledger) -> dict[str, StringState]:
+    """English strings: approved while reviewed in source/ and signed off, as they stand, in the ledger."""
+    latest = ledger.latest()
+    result = {}
+    for string in source.strings.values():
+        decision = latest.get(string.id)
+        if decision is not None and decision.matches(string.text, string.text):
+            state = State.REJECTED if decision.action == "reject" else State.APPROVED
+        elif decision is not None:
+            state = State.STALE  # signed off, but the English has changed since
+        else:
+            state = State.NEEDS_REVIEW
+        if state is State.APPROVED and string.review is None:
+            state = State.NEEDS_REVIEW
+        result[string.id] = StringState(string.id, state, string.text, string.text, None, decision)
+    return result
 
 
 def string_states(source: Source, catalog: Catalog, ledger: Ledger) -> dict[str, StringState]:
@@ -74,9 +91,9 @@ def string_states(source: Source, catalog: Catalog, ledger: Ledger) -> dict[str,
 
 
 def language_states(source: Source, language: str) -> dict[str, StringState]:
-    if language == ENGLISH:
-        return english_states(source)
     project = source.project
+    if language == ENGLISH:
+        return english_states(source, read_ledger(project, ENGLISH))
     return string_states(source, read_catalog(project, language), read_ledger(project, language))
 
 
@@ -110,7 +127,9 @@ def decide(
     reason: str = "",
 ) -> Outcome:
     """Approve or reject strings of one language: all of them, or none if any cannot be."""
-    if language == ENGLISH or language not in source.languages:
+    if language == ENGLISH:
+        return _decide_english(source, string_ids, reviewer, action, now, reason)
+    if language not in source.languages:
         raise ContentError([Problem(source.project.source / "languages.yaml", None, f"{language!r} is not a translated language")])
     if not reviewer.strip():
         raise ContentError([Problem(source.project.po_path(language), None, "a reviewer name is required")])
@@ -163,6 +182,39 @@ def decide(
     if decisions:
         append_decisions(ledger, decisions)
         write_catalog(catalog, now)
+    return Outcome(tuple(decisions), unchanged)
+
+
+def _decide_english(source: Source, string_ids: list[str], reviewer: str, action: str, now: dt.datetime, reason: str) -> Outcome:
+    """Sign off (or reject) English wording as it stands in source/; source check errors block a sign-off."""
+    ledger = read_ledger(source.project, ENGLISH)
+    problems = []
+    source_errors = checks.errors_of(checks.check_source(source))
+    for string_id in string_ids:
+        if string_id not in source.strings:
+            problems.append(Problem(source.project.source, None, f"{string_id}: no such string"))
+        elif action == "approve":
+            for finding in source_errors:
+                if finding.string_id == string_id:
+                    problems.append(Problem(finding.path, finding.line, f"{string_id}: cannot approve: {finding.message} [{finding.check}]"))
+    if action == "reject" and not reason.strip():
+        problems.append(Problem(ledger.path, None, "a reason is required to reject"))
+    if problems:
+        raise ContentError(problems)
+    states = english_states(source, ledger)
+    wanted = State.APPROVED if action == "approve" else State.REJECTED
+    unchanged = tuple(i for i in string_ids if states[i].state is wanted)
+    decisions = []
+    previous = ledger.head
+    for string_id in string_ids:
+        if string_id in unchanged:
+            continue
+        text = source.english(string_id)
+        decision = make_decision(previous, ENGLISH, string_id, action, reviewer, text, text, now, reason)
+        decisions.append(decision)
+        previous = decision.hash
+    if decisions:
+        append_decisions(ledger, decisions)
     return Outcome(tuple(decisions), unchanged)
 
 

@@ -134,25 +134,22 @@ def build_bundle(source: Source, renderer, gate: Gate) -> Bundle:
 
 
 def _approvals(source: Source, language: str, ids: list[str], states) -> list[dict]:
+    """The ledger record that approved each string (and, for English, its source review)."""
     records = []
     for string_id in ids:
-        state = states[string_id]
+        decision = states[string_id].decision
+        record = {
+            "string": string_id,
+            "reviewer": decision.reviewer,
+            "time": decision.time,
+            "record": decision.hash,
+            "english_sha256": decision.english_sha256,
+            "translation_sha256": decision.translation_sha256,
+        }
         if language == ENGLISH:
             review = source.strings[string_id].review
-            records.append({"string": string_id, "kind": "source review", "by": review.by, "date": review.date.isoformat()})
-        else:
-            decision = state.decision
-            records.append(
-                {
-                    "string": string_id,
-                    "kind": "ledger",
-                    "reviewer": decision.reviewer,
-                    "time": decision.time,
-                    "record": decision.hash,
-                    "english_sha256": decision.english_sha256,
-                    "translation_sha256": decision.translation_sha256,
-                }
-            )
+            record["source_review"] = {"by": review.by, "date": review.date.isoformat()}
+        records.append(record)
     return records
 
 

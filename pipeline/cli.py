@@ -247,9 +247,10 @@ def status(ctx: Context, languages: tuple[str, ...]) -> None:
 
 
 def _decide(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, action: str, reason: str = "") -> None:
-    from pipeline.approval import decide
+    from pipeline.approval import ENGLISH, decide
 
-    translated_language(ctx, language)
+    if language != ENGLISH:  # English is signed off in the same ledger, against source/
+        translated_language(ctx, language)
     unknown = [i for i in ids if i not in ctx.source.strings]
     if unknown:
         raise click.BadParameter(f"no such string: {', '.join(unknown)} (ids are in source/facts.yaml and source/strings.yaml)", param_hint="IDS")
@@ -268,7 +269,11 @@ def _decide(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, ac
 @pass_context
 @report_errors
 def approve(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str) -> None:
-    """Approve the current translation of each ID against the current English."""
+    """Approve the current translation of each ID against the current English.
+
+    With LANGUAGE `en`, sign off the English wording as it now stands in source/
+    (after checking it against its citations and updating its `review` record).
+    """
     _decide(ctx, language, ids, reviewer, "approve")
 
 
@@ -295,7 +300,8 @@ def history(ctx: Context, language: str, string_id: str | None) -> None:
     """The audit trail: who approved or rejected which wording, when."""
     from pipeline.ledger import read_ledger
 
-    translated_language(ctx, language)
+    if language != "en":
+        translated_language(ctx, language)
     if string_id is not None and string_id not in ctx.source.strings:
         raise click.BadParameter(f"no such string {string_id!r}", param_hint="STRING_ID")
 

@@ -11,7 +11,7 @@ from pipeline.ledger import read_ledger
 
 
 def validate_project(source: Source, today: dt.date, max_age_days: int, languages: list[str] | None = None) -> list[checks.Finding]:
-    """Source, registry, every catalog's translations and every ledger's chain."""
+    """Source, registry, every catalog's translations and every ledger's chain (English's too)."""
     findings = checks.check_source(source) + checks.check_registry(source, today, max_age_days)
     for language in languages or catalog_languages(source):
         catalog = read_catalog(source.project, language)
@@ -22,7 +22,7 @@ def validate_project(source: Source, today: dt.date, max_age_days: int, language
                 findings.append(
                     checks.Finding(finding.check, finding.severity, finding.message, catalog.path, entry.line, entry.id, language)
                 )
-        ledger = read_ledger(source.project, language)
-        for problem in ledger.problems:
+    for language in ["en", *(languages or catalog_languages(source))]:
+        for problem in read_ledger(source.project, language).problems:
             findings.append(checks.Finding("ledger-chain", checks.ERROR, problem.message, problem.path, problem.line))
     return findings

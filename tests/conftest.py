@@ -30,12 +30,14 @@ NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.timezone.utc)
 
 @pytest.fixture
 def project_dir(tmp_path: Path) -> Path:
-    """A copy of the shipped source/ and templates/ with no translations yet."""
+    """A copy of the shipped source/, templates/ and English sign-offs, with no translations yet."""
     root = tmp_path / "project"
     shutil.copytree(REPO / "source", root / "source")
     if (REPO / "templates").is_dir():
         shutil.copytree(REPO / "templates", root / "templates")
-    (root / "translations").mkdir()
+    (root / "translations" / "ledger").mkdir(parents=True)
+    # The English sign-offs travel with the source they sign off.
+    shutil.copy(REPO / "translations" / "ledger" / "en.jsonl", root / "translations" / "ledger" / "en.jsonl")
     return root
 
 

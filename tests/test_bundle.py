@@ -62,7 +62,7 @@ def test_build_renders_finals_and_proofs_and_bundles(small_project):
             assert hashlib.sha256(data).hexdigest() == item["sha256"] == hashlib.sha256((release / item["path"]).read_bytes()).hexdigest()
             assert item["language"] == "en" and item["region"] == "US"
     card = next(f for f in manifest["files"] if f["format"] == "card")
-    assert card["approvals"] and all(a["kind"] == "source review" for a in card["approvals"])
+    assert card["approvals"] and all(a["reviewer"] == "project maintainers" and a["source_review"]["by"] for a in card["approvals"])
     assert any(h["number"] == "911" and h["sources"] for h in card["hotlines"])
     assert manifest["registry_compiled"] == "2026-11-21" and manifest["source_revision"]
 
@@ -160,3 +160,15 @@ def test_a_new_final_removes_the_old_proof(small_project):
     assert proof.exists()
     assert run(small_project, "render", "--edition", "en-US", "--format", "card").exit_code == 0
     assert not proof.exists() and not proof.parent.exists()
+
+
+def test_edited_english_needs_a_new_sign_off_before_it_prints(small_project):
+    facts = small_project / "source" / "facts.yaml"
+    facts.write_text(facts.read_text().replace("give the address, and say", "give the street address, and say", 1))
+    result = run(small_project, "render", "--edition", "en-US", "--format", "card")
+    assert result.exit_code == 1
+    assert "call-emergency (stale)" in result.output
+    signed = run(small_project, "approve", "en", "call-emergency", "--reviewer", "Test Reviewer")
+    assert signed.exit_code == 0 and "en: call-emergency approved by Test Reviewer" in signed.output
+    assert run(small_project, "render", "--edition", "en-US", "--format", "card").exit_code == 0
+    assert run(small_project, "history", "en", "call-emergency").output.count("approve") == 2

@@ -70,7 +70,8 @@ def test_approve_without_translation_writes_nothing(project_dir):
     result = CliRunner().invoke(main, ["--project", str(project_dir), "approve", "es", "call-emergency", "--reviewer", "Ana"])
     assert result.exit_code == 1
     assert "call-emergency: there is no translation to approve" in result.output
-    assert not (project_dir / "translations" / "ledger").exists()
+    assert not (project_dir / "translations" / "ledger" / "es.jsonl").exists()
+    assert not (project_dir / "translations" / "es.po").exists()
 
 
 def test_cli_format_choices_match_content_formats():
