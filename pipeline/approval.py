@@ -155,17 +155,10 @@ def decide(
         raise ContentError(problems)
 
     states = string_states(source, catalog, ledger)
-    wanted = State.APPROVED if action == "approve" else State.REJECTED
-    unchanged = tuple(i for i in string_ids if states[i].state is wanted)
-    decisions = []
-    previous = ledger.head
-    for string_id in string_ids:
-        if string_id in unchanged:
-            continue
-        entry = catalog.entry(string_id)
-        decision = make_decision(previous, language, string_id, action, reviewer, source.english(string_id), entry.msgstr, now, reason)
-        decisions.append(decision)
-        previous = decision.hash
+    texts = {i: catalog.entry(i).msgstr for i in string_ids}
+    decisions, unchanged = _new_decisions(source, ledger, states, texts, reviewer, action, now, reason)
+    for decision in decisions:
+        entry = catalog.entry(decision.string_id)
         # The PO shows the latest decision too, so a translator working in Poedit sees a rejection's reason.
         kept = [line for line in provenance_lines(entry) if not line.startswith(("check", "rejected by"))]
         if action == "approve":
@@ -185,6 +178,30 @@ def decide(
     return Outcome(tuple(decisions), unchanged)
 
 
+def _new_decisions(
+    source: Source,
+    ledger: Ledger,
+    states: dict[str, StringState],
+    texts: dict[str, str],
+    reviewer: str,
+    action: str,
+    now: dt.datetime,
+    reason: str,
+) -> tuple[list[Decision], tuple[str, ...]]:
+    """Chained records for each string not already in the wanted state; and the ids that were."""
+    wanted = State.APPROVED if action == "approve" else State.REJECTED
+    unchanged = tuple(i for i in texts if states[i].state is wanted)
+    decisions = []
+    previous = ledger.head
+    for string_id, text in texts.items():
+        if string_id in unchanged:
+            continue
+        decision = make_decision(previous, ledger.language, string_id, action, reviewer, source.english(string_id), text, now, reason)
+        decisions.append(decision)
+        previous = decision.hash
+    return decisions, unchanged
+
+
 def _decide_english(source: Source, string_ids: list[str], reviewer: str, action: str, now: dt.datetime, reason: str) -> Outcome:
     """Sign off (or reject) English wording as it stands in source/; source check errors block a sign-off."""
     ledger = read_ledger(source.project, ENGLISH)
@@ -201,18 +218,8 @@ def _decide_english(source: Source, string_ids: list[str], reviewer: str, action
         problems.append(Problem(ledger.path, None, "a reason is required to reject"))
     if problems:
         raise ContentError(problems)
-    states = english_states(source, ledger)
-    wanted = State.APPROVED if action == "approve" else State.REJECTED
-    unchanged = tuple(i for i in string_ids if states[i].state is wanted)
-    decisions = []
-    previous = ledger.head
-    for string_id in string_ids:
-        if string_id in unchanged:
-            continue
-        text = source.english(string_id)
-        decision = make_decision(previous, ENGLISH, string_id, action, reviewer, text, text, now, reason)
-        decisions.append(decision)
-        previous = decision.hash
+    texts = {i: source.english(i) for i in string_ids}
+    decisions, unchanged = _new_decisions(source, ledger, english_states(source, ledger), texts, reviewer, action, now, reason)
     if decisions:
         append_decisions(ledger, decisions)
     return Outcome(tuple(decisions), unchanged)
