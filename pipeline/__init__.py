@@ -5,9 +5,11 @@ Stages, one module each:
   catalog             read and write translations/<lang>.po through polib
   translate           machine drafts with Argos Translate (the only stage importing it)
   models              install, list and remove Argos models
-  checks              registered quality checks on source, registry and translations
+  checks / validate   registered quality checks; `outreach check` over the whole project
   ledger / approval   the append-only approval ledger and the state of every string
+  review / xliff      the reviewer's terminal session; XLIFF 1.2 for CAT tools
   render              Jinja2 + WeasyPrint print documents
+  build               finals through the gate, proofs, in parallel
   bundle              the release bundle with its manifest
 The command line lives in cli.py and only parses, calls one stage and reports.
 """
