@@ -253,11 +253,6 @@ def _decide_english(
     return Outcome(tuple(decisions), unchanged)
 
 
-def warning_checks() -> list[str]:
-    """The ids of the checks whose findings are warnings: the ones a reviewer can acknowledge."""
-    return [c.id for c in checks.CHECKS.values() if c.severity == checks.WARNING]
-
-
 def _check_acknowledgeable(source: Source, language: str, acknowledge: Collection[str]) -> None:
     """Only warning checks can be acknowledged; an unknown id is a usage error (exit 2)."""
     problems = []

@@ -161,6 +161,12 @@ def test_a_faithful_back_translation_raises_nothing(project, source):
     assert back_findings(source) == []
 
 
+@pytest.mark.parametrize("back,fires", [(CALL_BACK_WRONG, True), (CALL_BACK_GOOD, False), ("", False)])
+def test_back_translation_check_fires_only_when_far_from_the_english(source, back, fires):
+    found = [f for f in checks.check_translation(source, "es", CALL, CALL_ES, back) if f.check == "back-translation"]
+    assert bool(found) is fires
+
+
 def test_short_labels_are_not_scored(project, source):
     # "Call" back-translated as "Phone" is right and scores 0: too short for chrF to mean anything.
     assert similarity.score_similarity("Call", "Phone") < similarity.LOW_SIMILARITY
