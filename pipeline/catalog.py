@@ -6,11 +6,18 @@ msgstr the translation. Machine and contributor drafts carry the gettext
 the text came from; other translator comments belong to translators and are kept.
 When the English changes, the translation stays as a fuzzy draft with the
 previous English kept as `#| msgid`. Nothing here ever discards a translation.
+
+A machine back-translation into English, for reviewers, is kept as one more
+`outreach:` comment line ("back-translation (ENGINE, DATE, of translation
+HASH): TEXT"): a comment, so no tool can take it for the translation, and tied
+to the exact translation it was made from, so an edited translation's old
+back-translation reads as stale.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +34,45 @@ FUZZY = "fuzzy"
 BRACE_FORMAT = "python-brace-format"
 
 
+BACK_TRANSLATION = "back-translation"
+_BACK_LINE = re.compile(
+    rf"^{BACK_TRANSLATION} \((?P<engine>.+?), (?P<date>\d{{4}}-\d{{2}}-\d{{2}}), of translation (?P<of>[0-9a-f]{{16}})\):(?: (?P<text>.*))?$"
+)
+
+
+def translation_fingerprint(translation: str) -> str:
+    """The first 16 hex digits of the translation's SHA-256: what a back-translation was made from."""
+    return hashlib.sha256(translation.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class BackTranslation:
+    """A machine translation of a translation back into English, with where it came from."""
+
+    text: str
+    engine: str  # engine, package and version, e.g. "Argos Translate model translate-es_en-1_0 1.0 (es→en)"
+    date: str  # YYYY-MM-DD
+    of: str  # translation_fingerprint() of the translation it was made from
+
+    def is_current(self, translation: str) -> bool:
+        """Whether it was made from exactly this translation (a stale one is not shown as current)."""
+        return self.of == translation_fingerprint(translation)
+
+
+def _back_translation_line(back: BackTranslation) -> str:
+    text = " ".join(back.text.split())  # one comment line: a line break would become a translator's comment
+    engine = " ".join(back.engine.split())
+    return f"{BACK_TRANSLATION} ({engine}, {back.date}, of translation {back.of}): {text}"
+
+
+def _read_back_translation(lines: list[str]) -> BackTranslation | None:
+    for line in lines:
+        match = _BACK_LINE.match(line)
+        if match:
+            return BackTranslation(match["text"] or "", match["engine"], match["date"], match["of"])
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogEntry:
     """The typed view of one PO entry that the other stages use."""
@@ -38,10 +84,17 @@ class CatalogEntry:
     previous_english: str | None
     provenance: str | None  # e.g. "machine draft: Argos Translate ...", or None for a person's text
     line: int
+    back_translation: BackTranslation | None = None  # current or stale: see current_back_translation
 
     @property
     def is_machine(self) -> bool:
         return bool(self.provenance and self.provenance.startswith("machine draft"))
+
+    @property
+    def current_back_translation(self) -> str:
+        """The stored back-translation's text if it was made from the current translation, else ""."""
+        back = self.back_translation
+        return back.text if back is not None and back.is_current(self.translation) else ""
 
 
 def provenance_lines(entry: polib.POEntry) -> list[str]:
@@ -56,7 +109,7 @@ def set_provenance(entry: polib.POEntry, lines: list[str]) -> None:
 
 def entry_view(entry: polib.POEntry) -> CatalogEntry:
     lines = provenance_lines(entry)
-    origin = next((line for line in lines if not line.startswith(("check", "rejected by"))), None)
+    origin = next((line for line in lines if not line.startswith(("check", "rejected by", BACK_TRANSLATION))), None)
     return CatalogEntry(
         id=entry.msgctxt or "",
         english=entry.msgid,
@@ -65,6 +118,7 @@ def entry_view(entry: polib.POEntry) -> CatalogEntry:
         previous_english=entry.previous_msgid,
         provenance=origin,
         line=entry.linenum,
+        back_translation=_read_back_translation(lines),
     )
 
 
@@ -87,6 +141,18 @@ class Catalog:
 
     def to_text(self) -> str:
         return self.po.__unicode__()
+
+    def set_back_translation(self, string_id: str, back: BackTranslation) -> None:
+        """Store a back-translation beside a string's translation, replacing any older one.
+
+        It goes after this project's other comment lines and never touches the
+        translation, its flags or a translator's comments.
+        """
+        entry = self.entry(string_id)
+        if entry is None:
+            raise KeyError(string_id)
+        kept = [line for line in provenance_lines(entry) if not line.startswith(BACK_TRANSLATION)]
+        set_provenance(entry, [*kept, _back_translation_line(back)])
 
 
 HEADER_COMMENT = (
