@@ -60,7 +60,8 @@ class Decision:
 
 
 def _record_hash(fields: dict) -> str:
-    body = {k: v for k, v in fields.items() if k not in ("hash", "signature")}
+    # An unsigned record (written before records were signed) hashes as it was written: without a key.
+    body = {k: v for k, v in fields.items() if k not in ("hash", "signature") and not (k == "key" and not v)}
     return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
 

@@ -65,6 +65,8 @@ def test_build_renders_finals_and_proofs_and_bundles(small_project):
     assert card["approvals"] and all(a["reviewer"] == "project maintainers" and a["source_review"]["by"] for a in card["approvals"])
     assert any(h["number"] == "911" and h["sources"] for h in card["hotlines"])
     assert manifest["registry_compiled"] == "2026-11-21" and manifest["source_revision"]
+    last_english = json.loads((small_project / "translations" / "ledger" / "en.jsonl").read_text().splitlines()[-1])
+    assert manifest["ledger_heads"] == {"en": last_english["hash"]}
 
     # Same inputs, same bytes.
     first = (release / "outreach-release.zip").read_bytes()
