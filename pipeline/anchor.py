@@ -61,7 +61,7 @@ def _compare(path: Path, committed: str, ref: str) -> Problem | None:
 def _git(root: Path, *args: str, strip: bool = True) -> str | None:
     """Run git in `root`; its output, or None if it failed or git is missing."""
     try:
-        result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, encoding="utf-8", errors="replace")
+        result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, encoding="utf-8", errors="replace", check=False)
     except OSError:
         return None
     if result.returncode != 0:

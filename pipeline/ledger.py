@@ -165,9 +165,13 @@ def read_ledger(project: Project, language: str, reviewers: Reviewers | None = N
             broken = True
             continue
         reviewer = reviewers.by_key(decision.key)
+        message = ""
         if reviewer is None or not reviewer.may_review(language):
             why = "not listed in source/reviewers.yaml" if reviewer is None else f"listed for {', '.join(reviewer.languages)} only"
             message = f"{decision.action} of {decision.string_id} by {decision.reviewer} no longer valid: key {fingerprint(decision.key)} {why}, not for {language}"
+        elif reviewer.name != decision.reviewer:
+            message = f"{decision.action} of {decision.string_id} by {decision.reviewer} not valid: it is signed with the key of {reviewer.name}"
+        if message:
             revoked.append((decision.hash, message))
             problems.append(Problem(path, number, message, "warning"))
         decisions.append(decision)

@@ -153,14 +153,14 @@ def add_reviewer(project: Project, name: str, languages: list[str], key_text: st
         text = re.sub(r"(?m)^reviewers:\s*\[\s*\]\s*$", "reviewers:", text)
     indent = _entry_indent(text)
     comment = " ".join(key_text.split()[2:])
-    entry = (
+    block = (
         f"{indent}- name: {json.dumps(name.strip(), ensure_ascii=False)}\n"
         f"{indent}  languages: [{', '.join(languages)}]\n"
         f"{indent}  key: {json.dumps((key + ' ' + comment).strip(), ensure_ascii=False)}\n"
     )
     if text and not text.endswith("\n"):
         text += "\n"
-    new_text = text + entry
+    new_text = text + block
     added = _parse(path, parse_yaml(path, new_text))
     if len(added.entries) != len(current.entries) + 1:
         raise ContentError([Problem(path, None, "could not append an entry to this file's layout; add it by hand")])

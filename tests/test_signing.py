@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import NOW, REPO, write_test_key
+
 from pipeline import ledger as ledger_module
 from pipeline.approval import State, decide, language_states
 from pipeline.build import Gate
@@ -118,6 +118,15 @@ def test_a_record_re_signed_with_an_unlisted_key_approves_nothing(es_source, pro
     item = language_states(source, "es")[CALL]
     assert item.state is State.NEEDS_REVIEW and "not listed in source/reviewers.yaml" in item.note
     assert not Gate(source).allows(es_edition(source), "card")
+
+
+def test_a_listed_key_cannot_sign_in_someone_elses_name(es_source, project, project_dir, keys, monkeypatch):
+    head = read_ledger(project, "es").head
+    impostor = make_decision(head, "es", CALL, "approve", "Esme Spanish", es_source.english(CALL), es_source.english(CALL), NOW, key=keys["Ben Reviewer"])
+    write_ledger_lines(project_dir, [json.dumps(ledger_module.asdict(impostor), ensure_ascii=False, sort_keys=True)])
+    set_translation(project, CALL, es_source.english(CALL))
+    item = language_states(read_source(project), "es")[CALL]
+    assert item.state is not State.APPROVED and "signed with the key of Ben Reviewer" in item.note
 
 
 def test_an_unsigned_record_is_an_error_at_its_line(es_source, project, project_dir, keys):
