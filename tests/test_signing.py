@@ -144,11 +144,17 @@ def test_an_unsigned_record_is_an_error_at_its_line(es_source, project, project_
         decide(read_source(project), "es", ["ui.label.free"], keys["Ana Reviewer"], "approve", NOW)
 
 
-def test_the_old_unsigned_english_sign_offs_are_refused(project_dir):
+def test_english_signed_by_a_key_not_listed_here_approves_nothing_until_re_signed(project_dir, key_files):
+    from resign_english import main as resign
+
     shutil.copy(REPO / "translations" / "ledger" / "en.jsonl", project_dir / "translations" / "ledger" / "en.jsonl")
     assert run(project_dir, "check").exit_code == 0  # the shipped ledger is signed: by the real maintainers' key, not listed here
     result = run(project_dir, "status", "en")
     assert "no longer valid: key SHA256:" in result.output and "not listed in source/reviewers.yaml" in result.output
+    assert resign(["--key", str(key_files["project maintainers"]), "--project", str(project_dir)]) == 0
+    result = run(project_dir, "status", "en")
+    assert "no longer valid" not in result.output and result.output.splitlines()[1].split()[1] != "0"
+    assert resign(["--key", str(key_files["Esme Spanish"]), "--project", str(project_dir)]) == 2  # not listed for en
 
 
 # ------------------------------------------------------------------ who may sign

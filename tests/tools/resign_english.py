@@ -20,12 +20,12 @@ import os
 import sys
 from pathlib import Path
 
-from pipeline.errors import ContentError
+from pipeline.errors import ContentError, Problem
 from pipeline.fsutil import write_atomic
 from pipeline.ledger import GENESIS, make_decision
 from pipeline.project import Project
 from pipeline.reviewers import read_reviewers
-from pipeline.signing import SigningKey, load_signing_key
+from pipeline.signing import PassphraseNeeded, SigningKey, load_signing_key
 
 LANGUAGE = "en"
 
@@ -53,7 +53,7 @@ def resign_english(project: Project, key: SigningKey) -> int:
     reviewers = read_reviewers(project)
     entry = reviewers.by_key(key.public_line)
     if entry is None or not entry.may_review(LANGUAGE):
-        raise SystemExit(f"error: key {key.fingerprint} is not listed for {LANGUAGE} in {reviewers.path}")
+        raise ContentError([Problem(reviewers.path, None, f"key {key.fingerprint} is not listed for {LANGUAGE}")])
     path = project.ledger_path(LANGUAGE)
     text = resign_text(path.read_text(encoding="utf-8"), key, entry.name)
     write_atomic(path, text)
@@ -74,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         key = load_signing_key(args.key, os.environ.get("OUTREACH_KEY_PASSPHRASE"))
         count = resign_english(Project(args.project.resolve()), key)
+    except PassphraseNeeded as exc:
+        print(f"error: {exc} (set $OUTREACH_KEY_PASSPHRASE)", file=sys.stderr)
+        return 2
     except ContentError as exc:
         for problem in exc.problems:
             print(f"error: {problem.format()}", file=sys.stderr)
