@@ -140,6 +140,8 @@ def test_an_unsigned_record_is_an_error_at_its_line(es_source, project, project_
     assert "translations/ledger/es.jsonl:2: error: unsigned ledger record" in result.output
     # Its chain link and hashes are right: only the missing signature gives it away.
     assert [p.message.split(":")[0] for p in read_ledger(project, "es").problems] == ["unsigned ledger record"]
+    source = read_source(project)
+    assert not Gate(source).allows(es_edition(source), "card")
     with pytest.raises(ContentError, match="unsigned ledger record"):
         decide(read_source(project), "es", ["ui.label.free"], keys["Ana Reviewer"], "approve", NOW)
 
