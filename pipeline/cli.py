@@ -615,6 +615,7 @@ def reviewers_add(ctx: Context, name: str, languages: str, key_file: Path) -> No
     with `outreach approve LANG IDS --key PRIVATE_KEY`.
     """
     from pipeline.reviewers import ALL, add_reviewer
+    from pipeline.signing import read_public_key_file
 
     codes = list(dict.fromkeys(code.strip() for code in languages.split(",") if code.strip()))
     if not codes:
@@ -624,8 +625,5 @@ def reviewers_add(ctx: Context, name: str, languages: str, key_file: Path) -> No
         raise click.BadParameter(f"unknown language {', '.join(unknown)} (known: {', '.join(ctx.source.languages)}, or all)", param_hint="--languages")
     if not name.strip():
         raise click.BadParameter("give the reviewer's name", param_hint="NAME")
-    text = key_file.read_text(encoding="utf-8", errors="replace")
-    if "PRIVATE KEY" in text:
-        raise click.BadParameter(f"{key_file} is a private key; give the public half ({key_file}.pub)", param_hint="--key-file")
-    reviewer = add_reviewer(ctx.project, name, codes, text.strip())
+    reviewer = add_reviewer(ctx.project, name, codes, read_public_key_file(key_file))
     click.echo(f"added {reviewer.name} [{', '.join(reviewer.languages)}] {reviewer.fingerprint} to {ctx.project.relative(ctx.project.source / 'reviewers.yaml')}")

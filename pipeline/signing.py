@@ -103,6 +103,14 @@ def parse_public_key(text: str) -> str:
     return public_line(key)
 
 
+def read_public_key_file(path: Path) -> str:
+    """The text of a public key file (KEY.pub); ContentError for a private key or an unreadable file."""
+    text = _read_key_file(path).decode("utf-8", errors="replace").strip()
+    if "PRIVATE KEY" in text:
+        raise ContentError([Problem(path, None, f"this is a private key; give its public half ({path.name}.pub) and keep this one to yourself")], unusable=True)
+    return text
+
+
 def fingerprint(line: str) -> str:
     """SHA256:... of a public key line, as `ssh-keygen -l` prints it."""
     try:
