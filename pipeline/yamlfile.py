@@ -61,6 +61,11 @@ def read_yaml(path: Path) -> Any:
         raise ContentError([Problem(path, None, "file not found")], unusable=True) from None
     except UnicodeDecodeError as exc:
         raise ContentError([Problem(path, None, f"not UTF-8 text ({exc.reason})")], unusable=True) from None
+    return parse_yaml(path, text)
+
+
+def parse_yaml(path: Path, text: str) -> Any:
+    """Parse YAML text that is (or will be) the file `path`; syntax errors raise an unusable ContentError."""
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
