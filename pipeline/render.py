@@ -555,7 +555,8 @@ class Renderer:
                 context["compact"] = True
                 html_text = self._html(spec, context, where)
             try:
-                document, pdf = self._lay_out(html_text, spec, where, texts, t.used, check=True)
+                # Only the last attempt's fit problems are reported, so only it measures them.
+                document, pdf = self._lay_out(html_text, spec, where, texts, t.used, check=True, measure=compact)
                 break
             except FitError as exc:
                 misfit = exc
@@ -576,7 +577,7 @@ class Renderer:
         # Indentation means nothing in HTML (no element keeps white space) but costs parsing time.
         return _INDENTATION_RE.sub("\n", html_text)
 
-    def _lay_out(self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: set[str], check: bool):
+    def _lay_out(self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: set[str], check: bool, measure: bool = True):
         with _weasyprint_logs() as messages:
             try:
                 html = weasyprint.HTML(string=html_text, base_url=self.base_url, url_fetcher=self.fetcher)
@@ -587,7 +588,7 @@ class Renderer:
                     cache=self.image_cache,
                 )
                 if check:
-                    self._check_layout(html, document, spec, where)
+                    self._check_layout(html, document, spec, where, measure)
                 pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
             except FatalURLFetchingError as exc:
                 raise RenderError(f"{where}: {exc.__cause__ or exc}") from None
@@ -612,7 +613,7 @@ class Renderer:
 
     # -- fit ------------------------------------------------------------
 
-    def _check_layout(self, html: weasyprint.HTML, document: weasyprint.Document, spec: FormatSpec, where: str) -> None:
+    def _check_layout(self, html: weasyprint.HTML, document: weasyprint.Document, spec: FormatSpec, where: str, measure: bool = True) -> None:
         """Everything printed in full, cards inside their safe area, the right number of pages.
 
         WeasyPrint never says when text does not fit: a card's text may run past
@@ -642,7 +643,7 @@ class Renderer:
                 box_problems.append(f"string {string_id!r} is set in {size_pt:.1f} pt; {spec.name} needs at least {spec.min_text_pt:g} pt")
         if spec.pages is not None and len(content_pages) != spec.pages:
             problems.append(f"content takes {len(content_pages)} pages instead of {spec.pages}")
-        if problems and expected_cards:
+        if problems and expected_cards and measure:
             # Say by how much and where, measured where nothing can be cut off.
             problems = self._measure_cards(html, spec) or problems
         problems = box_problems + problems

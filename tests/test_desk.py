@@ -355,3 +355,48 @@ def test_serve_refuses_a_wildcard_address(desk_project):
         assert sock.getsockname()[1] > 0
     finally:
         sock.close()
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_outreach_serve_prints_a_token_link_serves_it_and_stops_on_ctrl_c(desk_project):
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "--project", str(desk_project), "serve", "--reviewer", "Ana Ruiz", "--port", "0"],
+        cwd=REPO, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        lines = [process.stdout.readline(), process.stdout.readline()]
+        match = re.search(r"(http://127\.0\.0\.1:\d+)/\?token=([\w-]+)", "".join(lines))
+        assert match, lines
+        base, token = match.groups()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base + "/", timeout=30)
+        assert refused.value.code == 403
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with opener.open(f"{base}/?token={token}", timeout=30) as response:  # follows the redirect with the cookie
+            assert response.status == 200 and "Spanish" in response.read().decode()
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "review desk stopped" in out
+    assert "Traceback" not in err
+
+
+def test_outreach_serve_refuses_an_address_it_cannot_check(desk_project):
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    result = CliRunner().invoke(main, ["--project", str(desk_project), "serve", "--reviewer", "Ana", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert "listens everywhere" in result.output

@@ -64,6 +64,8 @@ def serve(desk: Desk, guard: Guard, sock: socket.socket, announce: Callable[[str
     threading.Thread(target=_warm, args=(desk,), name="desk-warm-renderer", daemon=True).start()
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # Uvicorn has shut down cleanly, then passes Ctrl-C on
     finally:
         sock.close()
 

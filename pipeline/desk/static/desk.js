@@ -5,7 +5,7 @@
 (function () {
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const CHECK_DELAY_MS = 150;
-  const PREVIEW_DELAY_MS = 300;
+  const PREVIEW_DELAY_MS = 250;
 
   function typing(target) {
     return target && (target.tagName === "TEXTAREA" || target.tagName === "INPUT" || target.tagName === "SELECT" || target.isContentEditable);
