@@ -63,7 +63,7 @@ def es_ledger(root: Path) -> list[dict]:
 
 
 def test_no_token_is_refused(desk_project):
-    client, guard, _ = make_client(desk_project)
+    client, _guard, _ = make_client(desk_project)
     for path in ("/", "/lang/es", "/lang/es/string/call-emergency", "/static/desk.js"):
         assert client.get(path).status_code == 403, path
 

@@ -19,13 +19,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import checks
-from pipeline.approval import ENGLISH, State, StringState, decide, language_states, proof_texts
-from pipeline.catalog import catalog_languages, read_catalog, provenance_lines
+from pipeline.approval import (
+    ENGLISH,
+    State,
+    StringState,
+    decide,
+    language_states,
+    proof_texts,
+)
+from pipeline.catalog import catalog_languages, provenance_lines, read_catalog
 from pipeline.content import Citation, Source, read_source
 from pipeline.errors import ContentError, RenderError
 from pipeline.ledger import Decision, read_ledger
 from pipeline.project import Project
-from pipeline.review import read_review_item, save_edit as save_review_edit
+from pipeline.review import read_review_item
+from pipeline.review import save_edit as save_review_edit
 
 DESK_TOOL = "outreach serve"  # how an edit made here is named in the PO's provenance comment
 BACK_TRANSLATION_PREFIX = "back-translation:"  # provenance line that holds a stored back-translation
@@ -143,8 +151,8 @@ def check_text(source: Source, language: str, string_id: str, text: str) -> tupl
     return _views(checks.check_translation(source, language, string_id, text))
 
 
-def _row(source: Source, language: str, state: StringState, places: tuple[tuple[str, str], ...]) -> StringRow:
-    findings = check_text(source, language, state.id, state.translation) if state.translation else ()
+def _row(source: Source, language: str, state: StringState, places: tuple[tuple[str, str], ...], findings: bool = True) -> StringRow:
+    findings = check_text(source, language, state.id, state.translation) if state.translation and findings else ()
     return StringRow(state.id, state.state.value, state.english, state.translation, findings, places)
 
 
@@ -157,11 +165,11 @@ def state_counts(source: Source, language: str) -> dict[str, int]:
     return counts
 
 
-def language_rows(source: Source, language: str) -> list[StringRow]:
-    """Every string of a language with its state and findings, in source order."""
+def language_rows(source: Source, language: str, findings: bool = True) -> list[StringRow]:
+    """Every string of a language with its state and (unless `findings` is False) its check findings, in source order."""
     _require_language(source, language)
     places = print_places(source, language)
-    return [_row(source, language, s, places[i]) for i, s in language_states(source, language).items()]
+    return [_row(source, language, s, places[i], findings) for i, s in language_states(source, language).items()]
 
 
 def string_detail(source: Source, language: str, string_id: str) -> StringDetail:

@@ -21,12 +21,14 @@ import datetime as dt
 import difflib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -55,7 +57,7 @@ class Desk:
     root: Path
     reviewer: str
     key: Path | None = None
-    clock: object = field(default=lambda: dt.datetime.now(dt.timezone.utc))
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
     preview: PreviewService = field(default_factory=PreviewService)
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     _source: object = None
@@ -117,7 +119,8 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
         except actions.ActionError as exc:
             return page("error.html.j2", request, 404, messages=exc.messages)
         filters = _filters(request)
-        order = [r.id for r in _filtered(actions.language_rows(source, language), filters)]
+        rows = actions.language_rows(source, language, findings=bool(filters["check"]))  # checks only to filter by one
+        order = [r.id for r in _filtered(rows, filters)]
         position = order.index(string_id) if string_id in order else -1
         previous_id = order[position - 1] if position > 0 else None
         next_id = order[position + 1] if 0 <= position < len(order) - 1 else None
@@ -145,7 +148,7 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
         base = form.get("base", "")
         if action not in ("save", "approve"):
             return page("error.html.j2", request, 400, messages=[f"Unknown action {action!r}."])
-        return await _run_write(request, lambda: _decide(request, action, text, base))
+        return await run_in_threadpool(lambda: _decide(request, action, text, base))
 
     async def post_reject(request: Request) -> Response:
         form = await request.form()
@@ -154,12 +157,7 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
         reason = " ".join(str(form.get("reason", "")).split())
         base = form.get("base", "")
         typed = form.get("text")
-        return await _run_write(request, lambda: _reject(request, reason, base, None if typed is None else _clean(typed)))
-
-    async def _run_write(request: Request, work) -> Response:
-        from starlette.concurrency import run_in_threadpool
-
-        return await run_in_threadpool(work)
+        return await run_in_threadpool(lambda: _reject(request, reason, base, None if typed is None else _clean(typed)))
 
     def _decide(request: Request, action: str, text: str, base: str) -> Response:
         source, language, string_id = desk.source(), request.path_params["language"], request.path_params["string_id"]
@@ -214,8 +212,6 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
                 return JSONResponse({"error": "; ".join(exc.messages)}, status_code=404)
             return JSONResponse({"findings": [_finding_json(f) for f in findings], "errors": sum(f.severity == "error" for f in findings)})
 
-        from starlette.concurrency import run_in_threadpool
-
         return await run_in_threadpool(work)
 
     async def api_preview(request: Request) -> Response:
@@ -243,8 +239,6 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
                 "errors": list(result.errors),
                 "ms": round((time.perf_counter() - started) * 1000),
             })
-
-        from starlette.concurrency import run_in_threadpool
 
         return await run_in_threadpool(work)
 

@@ -27,7 +27,7 @@ import datetime as dt
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qsl, urlencode
 
 TOKEN_PARAM = "token"
@@ -146,7 +146,7 @@ class GuardMiddleware:
         cookies = SimpleCookie()
         try:
             cookies.load(headers.get("cookie", ""))
-        except Exception:  # a malformed Cookie header is simply no cookie
+        except CookieError:  # a malformed Cookie header is simply no cookie
             cookies = SimpleCookie()
         morsel = cookies.get(guard.cookie_name)
         if not guard.token_ok(morsel.value if morsel else None):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import threading
 from collections.abc import Callable
@@ -11,8 +12,9 @@ from pathlib import Path
 from pipeline.desk import actions
 from pipeline.desk.app import Desk, create_app
 from pipeline.desk.security import Guard
-from pipeline.errors import ContentError, Problem
+from pipeline.errors import ContentError, Problem, RenderError
 
+LOGGER = logging.getLogger("outreach")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 
@@ -73,5 +75,5 @@ def serve(desk: Desk, guard: Guard, sock: socket.socket, announce: Callable[[str
 def _warm(desk: Desk) -> None:
     try:
         desk.preview.warm(desk.source())
-    except Exception:  # noqa: BLE001 - the first preview reports the same problem to the page
-        pass
+    except (ContentError, RenderError) as exc:  # the first preview reports it on the page too
+        LOGGER.warning("the preview renderer could not start: %s", exc)
