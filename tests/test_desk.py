@@ -230,6 +230,28 @@ def test_string_view_shows_english_note_citations_and_provenance(desk_client):
     assert "No decision recorded yet" in html
 
 
+def test_stale_string_shows_the_old_english_and_what_changed(desk_client):
+    client, _, _ = desk_client
+    html = client.get("/lang/es/string/ui.footer.checked").text
+    assert "The translation was written for" in html
+    assert "<del>checked</del>" in html and "<ins>as each service publishes them, compiled</ins>" in html
+
+
+def test_back_translation_is_shown_with_its_diff_only_when_stored(desk_client):
+    client, _, desk = desk_client
+    assert "Back-translation" not in client.get("/lang/es/string/mixing-raises-death-risk").text
+    po = desk.root / "translations" / "es.po"
+    text = po.read_text(encoding="utf-8")
+    comment = "# outreach: back-translation: If you mix benzos with opioids or alcohol, you have a much higher risk of dying.\n"
+    old = "# outreach: contributor draft: written by project contributors, not by a qualified translator; unreviewed, 2026-11-21\n#. fact block, topic risk\n#: source/facts.yaml:39\n"
+    assert old in text
+    po.write_text(text.replace(old, old.replace("#. fact block", comment + "#. fact block"), 1), encoding="utf-8")
+    html = client.get("/lang/es/string/mixing-raises-death-risk").text
+    assert "Back-translation" in html
+    assert "<del>When</del> <ins>If</ins>" in html
+    assert "back-translation:" not in html  # not repeated among the provenance lines
+
+
 def test_unknown_language_or_string_is_404(desk_client):
     client, _, _ = desk_client
     assert client.get("/lang/xx").status_code == 404
@@ -267,6 +289,14 @@ def test_approve_refused_on_a_check_error_writes_nothing(desk_client):
     assert "cannot approve" in response.text and "{emergency}" in response.text
     assert es_ledger(desk.root) == []
     assert "Llama al 911 ahora." in response.text  # the typing is kept in the box
+
+
+def test_approve_button_starts_disabled_when_the_saved_text_has_an_error(desk_client):
+    client, guard, desk = desk_client
+    client.desk_root = desk.root
+    assert 'id="approve" class="primary">' in client.get("/lang/es/string/call-emergency").text  # quiet: no error
+    client.post("/lang/es/string/call-emergency/decide", data=_form(client, guard, "call-emergency", action="save", text="Llama ahora."))
+    assert 'id="approve" class="primary" disabled' in client.get("/lang/es/string/call-emergency").text
 
 
 def test_a_change_made_elsewhere_meanwhile_is_not_overwritten(desk_client):

@@ -125,7 +125,7 @@
       pages.replaceChildren(...images);
       const ms = Math.round(performance.now() - started);
       status.textContent = (data.pages && data.pages.length)
-        ? option.dataset.edition + " · " + option.dataset.format + ": " + (problems.length ? "does not print as it stands" : "fits") + " (" + ms + " ms)"
+        ? option.dataset.edition + " · " + option.dataset.format + ": " + (problems.length ? "does not print as it stands" : "the text fits") + " (" + ms + " ms)"
         : "No preview.";
       root.dataset.previewState = "ready";
       root.dataset.previewText = text.value;
