@@ -179,15 +179,17 @@ def mark_person_text(entry: polib.POEntry, text: str, origin: str, findings: lis
     set_provenance(entry, [origin, *(f"check: {f.message} [{f.check}]" for f in errors)])
 
 
-def save_edit(source: Source, language: str, string_id: str, text: str, reviewer: str, now: dt.datetime) -> None:
-    """Write a reviewer's new wording for one string into the language's PO."""
+def save_edit(
+    source: Source, language: str, string_id: str, text: str, reviewer: str, now: dt.datetime, tool: str = "outreach review"
+) -> None:
+    """Write a reviewer's new wording for one string into the language's PO; `tool` names where it was typed."""
     catalog = _synced_catalog(source, language)
     entry = catalog.entry(string_id)
     if entry is None:
         raise ContentError([Problem(catalog.path, None, f"{string_id}: no such string")])
     day = now.astimezone(dt.timezone.utc).date().isoformat()
     findings = checks.check_translation(source, language, string_id, text)
-    mark_person_text(entry, text, f"edited by {reviewer} in outreach review, {day}", findings)
+    mark_person_text(entry, text, f"edited by {reviewer} in {tool}, {day}", findings)
     write_catalog(catalog, now)
 
 
