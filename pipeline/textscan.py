@@ -15,6 +15,7 @@ would do the same job but needs libicu-dev and a C++ build on every machine.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 
@@ -58,7 +59,7 @@ def foreign_sentences(text: str, language: str, project_languages: tuple[str, ..
     own = LINGUA_NAMES.get(language, language).split("-")[0]
     if detector is None or own not in names.values():
         return []
-    from pipeline.spans import URL_RE, BARE_DOMAIN_RE
+    from pipeline.spans import BARE_DOMAIN_RE, URL_RE
 
     text = BARE_DOMAIN_RE.sub(" ", URL_RE.sub(" ", text))
     found = []
@@ -66,9 +67,7 @@ def foreign_sentences(text: str, language: str, project_languages: tuple[str, ..
     # Clauses too (a foreign clause after a semicolon or a comma), held to a higher bar.
     clauses = [c for p in pieces for c in CLAUSE_RE.split(p) if c.strip() != p.strip()]
     for sentence, bar in [(p, FOREIGN_CONFIDENCE) for p in pieces] + [(c, CLAUSE_CONFIDENCE) for c in clauses]:
-        probe = re.sub(r"\{[a-z_]+\}", " ", sentence)
-        for word in ignore:
-            probe = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", " ", probe, flags=re.IGNORECASE)
+        probe = _ignore_pattern(ignore).sub(" ", re.sub(r"\{[a-z_]+\}", " ", sentence))
         if sum(ch.isalpha() for ch in probe) < MIN_SENTENCE_LETTERS or len(WORD_RE.findall(probe)) < MIN_SENTENCE_WORDS:
             continue
         values = detector.compute_language_confidence_values(probe)
@@ -81,16 +80,29 @@ def foreign_sentences(text: str, language: str, project_languages: tuple[str, ..
     return found
 
 
+@functools.lru_cache(maxsize=64)
+def _ignore_pattern(words: tuple[str, ...]) -> re.Pattern:
+    """One pattern for every word to leave out (brand and drug names), longest first."""
+    alternatives = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)) or "(?!)"
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
 def latin_runs(text: str, ignore: tuple[str, ...] = (), words: int = 3) -> list[str]:
     """Runs of `words` or more Latin-script words (for languages not written in Latin script)."""
-    probe = re.sub(r"\{[a-z_]+\}", " ", text)
-    for word in ignore:
-        probe = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", " ", probe, flags=re.IGNORECASE)
-    return [m.group(0) for m in re.finditer(r"[A-Za-z][A-Za-z'’-]*(?:[\s,;:]+[A-Za-z][A-Za-z'’-]*){%d,}" % (words - 1), probe)]
+    probe = _ignore_pattern(ignore).sub(" ", re.sub(r"\{[a-z_]+\}", " ", text))
+    pattern = r"[A-Za-z][A-Za-z'’-]*(?:[\s,;:]+[A-Za-z][A-Za-z'’-]*){" + str(words - 1) + ",}"
+    return [m.group(0) for m in re.finditer(pattern, probe)]
+
+
+@functools.lru_cache(maxsize=8192)
+def _alias(char: str) -> str:
+    return categories.alias(char)
 
 
 def _scripts(word: str) -> set[str]:
-    return {categories.alias(ch) for ch in word if ch.isalpha()} - {"COMMON", "INHERITED"}
+    if word.isascii():
+        return {"LATIN"} if any(ch.isalpha() for ch in word) else set()
+    return {_alias(ch) for ch in word if ch.isalpha()} - {"COMMON", "INHERITED"}
 
 
 def mixed_script_words(text: str, script_alias: str) -> list[tuple[str, str]]:
@@ -101,11 +113,15 @@ def mixed_script_words(text: str, script_alias: str) -> list[tuple[str, str]]:
         scripts = _scripts(word)
         if len(scripts) > 1 and not scripts <= CJK_MIX:
             found.append((word, "+".join(sorted(scripts))))
-        elif len(scripts) == 1 and script_alias and scripts != {script_alias} and len(word) > 1 and scripts <= {"CYRILLIC", "GREEK", "LATIN", "ARMENIAN", "CHEROKEE", "COPTIC"}:
-            if script_alias in ("LATIN", "CYRILLIC", "GREEK") and confusables.is_confusable(word, preferred_aliases=[script_alias], greedy=True) and all(
-                confusables.is_confusable(ch, preferred_aliases=[script_alias]) for ch in word if ch.isalpha()
-            ):
-                found.append((word, next(iter(scripts)) + " letters that look " + script_alias))
+        elif (
+            len(scripts) == 1
+            and len(word) > 1
+            and script_alias in ("LATIN", "CYRILLIC", "GREEK")
+            and scripts != {script_alias}
+            and scripts <= {"CYRILLIC", "GREEK", "LATIN", "ARMENIAN", "CHEROKEE", "COPTIC"}
+            and all(confusables.is_confusable(ch, preferred_aliases=[script_alias]) for ch in word if ch.isalpha())
+        ):
+            found.append((word, next(iter(scripts)) + " letters that look " + script_alias))
     return found
 
 
@@ -114,7 +130,7 @@ def doubled_words(text: str, allowed: frozenset[str]) -> list[str]:
     in Chinese, Japanese and Korean runs, a phrase of two or more characters said twice."""
     found = []
     matches = list(WORD_RE.finditer(text))
-    for before, after in zip(matches, matches[1:]):
+    for before, after in itertools.pairwise(matches):
         word = before.group(0).casefold()
         if word == after.group(0).casefold() and not text[before.end():after.start()].strip() and word not in allowed and not word.isdigit():
             found.append(before.group(0))
@@ -135,7 +151,7 @@ def scan_terms(text: str, terms: list[str], language: str, substring: bool) -> l
     tokens = WORD_RE.findall(folded)
     for term in terms:
         parts = term.casefold().split()
-        if re.search(rf"(?<!\w){re.escape(term.casefold())}(?!\w)", folded):
+        if _word_pattern(term.casefold()).search(folded):
             found.append(term)
             continue
         # Lemmatise only when some word shares a stem with the term: loading a language's
@@ -151,6 +167,11 @@ def scan_terms(text: str, terms: list[str], language: str, substring: bool) -> l
         if n and any(list(lemmas[i:i + n]) == term_lemmas for i in range(len(lemmas) - n + 1)):
             found.append(term)
     return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _word_pattern(term: str) -> re.Pattern:
+    return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)")
 
 
 def _share_stem(token: str, word: str) -> bool:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import edit
+
 from pipeline import checks, meaning, spans, textscan
 from pipeline.content import read_source
 from pipeline.errors import ContentError
