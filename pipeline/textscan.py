@@ -129,6 +129,8 @@ def doubled_words(text: str, allowed: frozenset[str]) -> list[str]:
     """Words written twice in a row (only spaces between), except legitimate reduplications;
     in Chinese, Japanese and Korean runs, a phrase of two or more characters said twice."""
     found = []
+    # Vowel marks (Arabic harakat) would split a word in two: compare words without them.
+    text = "".join(ch for ch in unicodedata.normalize("NFC", text) if unicodedata.category(ch) != "Mn")
     matches = list(WORD_RE.finditer(text))
     for before, after in itertools.pairwise(matches):
         word = before.group(0).casefold()
