@@ -225,7 +225,7 @@ def check_invisible(case: TranslationCase) -> Iterator[str]:
     allowed = NEEDED_JOINERS.get(case.language.code, NEEDED_JOINERS.get(case.language.script, set()))
     for char in sorted(set(case.translation)):
         hidden = char in INVISIBLE or is_default_ignorable(char) or unicodedata.category(char) in ("Cf", "Co", "Cs", "Cn")
-        if (hidden and char not in allowed) or (unicodedata.category(char) == "Cc" and char not in "\n"):
+        if (hidden and char not in allowed) or (unicodedata.category(char) == "Cc" and char not in "\n\t"):
             yield f"invisible character U+{ord(char):04X} ({unicodedata.name(char, 'control')})"
 
 
