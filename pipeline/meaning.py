@@ -25,7 +25,7 @@ from pipeline.yamlfile import Node, read_yaml, unknown_keys
 
 KINDS = ("unit", "drug", "position", "antonym")
 STRICT_KINDS = ("unit", "drug", "position")  # naming one the English does not name is an error
-LEXICON_KEYS = ("language", "match", "proclitics", "concepts", "negation", "reduplication")
+LEXICON_KEYS = ("language", "match", "proclitics", "letters", "concepts", "negation", "reduplication")
 CONCEPT_KEYS = ("kind", "forms", "exclude", "confusables")
 NEGATION_KEYS = ("core", "optional", "exclude")
 CLAUSE_RE = re.compile(r"[,;:.!?،؛。，；：！？\n]")
@@ -60,6 +60,7 @@ class Lexicon:
     negation: Negation
     reduplication: frozenset[str]
     path: Path
+    letters: frozenset[str] = frozenset()  # letters of the language's alphabet beyond a-z
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +264,8 @@ def _read_lexicon(path: Path, english: Lexicon | None, problems: Collector) -> L
     if reduplication is None:
         problems.add(path, data.line_of("reduplication"), "reduplication must be a list of words")
         reduplication = ()
-    return Lexicon(language, match, proclitics, concepts, negation, frozenset(normalize(w) for w in reduplication), path)
+    letters = frozenset(str(data.get("letters") or "").casefold()) - {" "}
+    return Lexicon(language, match, proclitics, concepts, negation, frozenset(normalize(w) for w in reduplication), path, letters)
 
 
 def read_invariants(path: Path, node: object, line: int, problems: Collector) -> tuple[tuple[str, int], ...]:

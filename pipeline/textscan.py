@@ -53,8 +53,16 @@ def _detector(codes: tuple[str, ...]):
     return detector, names
 
 
-def foreign_sentences(text: str, language: str, project_languages: tuple[str, ...], ignore: tuple[str, ...] = ()) -> list[tuple[str, str, float]]:
-    """(sentence, language code, confidence) for each long sentence confidently in another language."""
+def foreign_sentences(
+    text: str, language: str, project_languages: tuple[str, ...], ignore: tuple[str, ...] = (), letters: dict[str, frozenset[str]] | None = None
+) -> list[tuple[str, str, float]]:
+    """(sentence, language code, confidence) for each long sentence confidently in another language.
+
+    `letters` (from the lexicons) vetoes a verdict the alphabet contradicts: a sentence with
+    letters of the translation's language that the detected language does not write
+    (Vietnamese ư, ệ in a sentence lingua calls Tagalog) is not foreign.
+    """
+    letters = letters or {}
     detector, names = _detector(tuple(sorted(project_languages)))
     own = LINGUA_NAMES.get(language, language).split("-")[0]
     if detector is None or own not in names.values():
@@ -75,6 +83,9 @@ def foreign_sentences(text: str, language: str, project_languages: tuple[str, ..
             continue
         top = values[0]
         code = names.get(top.language, "")
+        own_letters = letters.get(language, frozenset()) - letters.get(code, frozenset())
+        if own_letters and code in letters | {"en": frozenset()} and own_letters & set(probe.casefold()):
+            continue
         if code and code != own and top.value >= bar and not any(s == sentence.strip() for s, _, _ in found):
             found.append((sentence.strip(), code, top.value))
     return found

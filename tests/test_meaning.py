@@ -194,3 +194,11 @@ def test_foreign_sentence_detector_is_quiet_on_short_and_mixed_text():
     assert textscan.foreign_sentences("Llama al 911. OK.", "es", languages) == []
     found = textscan.foreign_sentences("Llama ahora. Call them now and give them the address please.", "es", languages)
     assert found and found[0][1] == "en"
+
+
+def test_alphabet_vetoes_a_foreign_verdict(shipped_source):
+    languages = tuple(shipped_source.languages)
+    letters = {code: lexicon.letters for code, lexicon in shipped_source.lexicons.items()}
+    clause = "Hãy giảm từ từ. Việc ngưng ngay có thể gây co giật."
+    assert textscan.foreign_sentences(clause, "vi", languages, (), letters) == []
+    assert textscan.foreign_sentences(clause, "vi", languages, (), {}) != []  # lingua alone calls the sentence Tagalog
