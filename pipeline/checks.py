@@ -288,7 +288,7 @@ NATIVE_DIGITS = {"Arab": ("ARABIC-INDIC DIGIT", "EXTENDED ARABIC-INDIC DIGIT"), 
 def _is_drug(source: Source, term: str) -> bool:
     """Whether a glossary term names a drug (a drug concept of source/lexicon/en.yaml)."""
     english = source.lexicons.get("en")
-    return english is not None and any(english.concepts[c].kind == "drug" for c, _ in meaning.find_concepts(english, term))
+    return english is not None and meaning.names_drug(english, term)
 
 
 def _meaning(case: TranslationCase, kinds: tuple[str, ...]) -> Iterator[str]:

@@ -15,6 +15,7 @@ form wins, so 卡芬太尼 (carfentanil) is not counted as 芬太尼 (fentanyl).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -92,13 +93,19 @@ def _form_pattern(form: str, words: bool, proclitics: str) -> str:
     return f"{before}{start}{body}{end}{after}"
 
 
+@functools.lru_cache(maxsize=16384)
+def _compiled(form: str, words: bool, proclitics: str) -> re.Pattern:
+    return re.compile(_form_pattern(form, words, proclitics))
+
+
 class _Scanner:
-    """Every form of a lexicon compiled once, each with a literal to skip it cheaply."""
+    """Every form of a lexicon with a literal to skip it cheaply; patterns compiled on first use."""
 
     def __init__(self, lexicon: Lexicon):
         words = lexicon.match == "words"
+        self.words, self.proclitics = words, lexicon.proclitics
         self.forms = [
-            (normalize(form).strip("*").split()[0], re.compile(_form_pattern(form, words, lexicon.proclitics)), concept.id)
+            (normalize(form).strip("*").split()[0], form, concept.id)
             for concept in lexicon.concepts.values()
             for form in concept.forms
             if normalize(form).strip("*")
@@ -107,7 +114,7 @@ class _Scanner:
         self.exclude = re.compile("|".join(_form_pattern(x, words, "") for x in excludes)) if excludes else None
         neg = lexicon.negation
         self.marks = [
-            (normalize(m).strip("*").split()[0], re.compile(_form_pattern(m, words, lexicon.proclitics)), kind)
+            (normalize(m).strip("*").split()[0], m, kind)
             for kind, group in (("core", neg.core), ("optional", neg.optional))
             for m in group
             if normalize(m).strip("*")
@@ -115,19 +122,21 @@ class _Scanner:
         neg_excludes = sorted({normalize(x) for x in neg.exclude}, key=len, reverse=True)
         self.negation_exclude = re.compile("|".join(_form_pattern(x, words, "") for x in neg_excludes)) if neg_excludes else None
 
-
-def _longest_matches(text: str, forms: list) -> list[tuple[int, int, str]]:
-    """Non-overlapping matches of the forms, the longest winning where they overlap."""
-    found = [(m.start(), m.end(), label) for literal, pattern, label in forms if literal in text for m in pattern.finditer(text)]
-    found.sort(key=lambda f: (f[0], f[0] - f[1]))
-    chosen: list[tuple[int, int, str]] = []
-    for start, end, label in found:
-        if chosen and start < chosen[-1][1]:
-            if end - start > chosen[-1][1] - chosen[-1][0] and start == chosen[-1][0]:
-                chosen[-1] = (start, end, label)
-            continue
-        chosen.append((start, end, label))
-    return chosen
+    def matches(self, text: str, forms: list) -> list[tuple[int, int, str]]:
+        """Non-overlapping matches of the forms, the longest winning where they overlap."""
+        found = [
+            (m.start(), m.end(), label)
+            for literal, form, label in forms
+            if literal in text
+            for m in _compiled(form, self.words, self.proclitics).finditer(text)
+        ]
+        found.sort(key=lambda f: (f[0], f[0] - f[1]))
+        chosen: list[tuple[int, int, str]] = []
+        for start, end, label in found:
+            if chosen and start < chosen[-1][1]:
+                continue
+            chosen.append((start, end, label))
+        return chosen
 
 
 # Keyed by id(); each entry keeps its lexicon alive so that an id is never reused for another.
@@ -149,7 +158,18 @@ def find_concepts(lexicon: Lexicon, text: str) -> list[tuple[str, str]]:
     text = normalize(text)
     if scanner.exclude is not None:
         text = scanner.exclude.sub(lambda m: " " * len(m.group(0)), text)
-    return [(label, text[start:end]) for start, end, label in _longest_matches(text, scanner.forms)]
+    return [(label, text[start:end]) for start, end, label in scanner.matches(text, scanner.forms)]
+
+
+_DRUG_TERMS: dict[tuple[int, str], tuple[Lexicon, bool]] = {}
+
+
+def names_drug(lexicon: Lexicon, term: str) -> bool:
+    """Whether a word or phrase names a drug concept of the lexicon."""
+    entry = _DRUG_TERMS.get((id(lexicon), term))
+    if entry is None or entry[0] is not lexicon:
+        entry = _DRUG_TERMS[(id(lexicon), term)] = (lexicon, any(lexicon.concepts[c].kind == "drug" for c, _ in find_concepts(lexicon, term)))
+    return entry[1]
 
 
 def count_negations(lexicon: Lexicon, text: str) -> tuple[int, int]:
@@ -168,7 +188,7 @@ def count_negations(lexicon: Lexicon, text: str) -> tuple[int, int]:
     for clause in CLAUSE_RE.split(text):
         per_item = []
         for item in clause.split("、"):
-            kinds = [label for _, _, label in _longest_matches(item, scanner.marks)]
+            kinds = [label for _, _, label in scanner.matches(item, scanner.marks)]
             per_item.append((kinds.count("core"), kinds.count("optional")))
         clause_core = max(c for c, _ in per_item)
         core += clause_core
