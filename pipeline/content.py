@@ -14,9 +14,9 @@ from pathlib import Path
 from pipeline.errors import Collector, ContentError
 from pipeline.hotlines import (
     CATEGORIES,
-    Hotline,
     OTHER_PLACEHOLDERS,
     PLACEHOLDER_CATEGORIES,
+    Hotline,
     Registry,
     read_registry,
 )
