@@ -356,7 +356,6 @@ def check_foreign_sentence(case: TranslationCase) -> Iterator[str]:
     if case.language.script != "Latn":
         for run in textscan.latin_runs(case.translation, keep):
             yield f"{run!r} is in Latin script inside {case.language.name}: translate it"
-        return
     letters = {code: lexicon.letters for code, lexicon in case.source.lexicons.items()}
     for sentence, code, confidence in textscan.foreign_sentences(case.translation, case.language.code, tuple(case.source.languages), keep, letters):
         name = case.source.languages[code].name if code in case.source.languages else code

@@ -24,9 +24,10 @@ from confusable_homoglyphs import categories, confusables
 SENTENCE_RE = re.compile(r"[^.!?。！？؟\n]+[.!?。！？؟]*")
 MIN_SENTENCE_LETTERS = 20
 MIN_SENTENCE_WORDS = 4
+MIN_CJK_CHARACTERS = 10
 FOREIGN_CONFIDENCE = 0.9
 CLAUSE_CONFIDENCE = 0.99
-CLAUSE_RE = re.compile(r"[,;:]")
+CLAUSE_RE = re.compile(r"[,;:،؛，；：]")
 WORD_RE = re.compile(r"\w+")
 # Scripts that are written together inside one "word" without spaces (Japanese, or Chinese
 # next to a Latin brand name): mixing these is normal; any other mix is suspicious.
@@ -76,7 +77,10 @@ def foreign_sentences(
     clauses = [c for p in pieces for c in CLAUSE_RE.split(p) if c.strip() != p.strip()]
     for sentence, bar in [(p, FOREIGN_CONFIDENCE) for p in pieces] + [(c, CLAUSE_CONFIDENCE) for c in clauses]:
         probe = _ignore_pattern(ignore).sub(" ", re.sub(r"\{[a-z_]+\}", " ", sentence))
-        if sum(ch.isalpha() for ch in probe) < MIN_SENTENCE_LETTERS or len(WORD_RE.findall(probe)) < MIN_SENTENCE_WORDS:
+        cjk = sum(len(run) for run in CJK_RE.findall(probe))
+        if cjk >= MIN_CJK_CHARACTERS and cjk * 2 >= sum(ch.isalpha() for ch in probe):
+            pass  # written without spaces: enough characters is enough
+        elif sum(ch.isalpha() for ch in probe) < MIN_SENTENCE_LETTERS or len(WORD_RE.findall(probe)) < MIN_SENTENCE_WORDS:
             continue
         values = detector.compute_language_confidence_values(probe)
         if not values:
