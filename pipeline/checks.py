@@ -43,6 +43,7 @@ INVISIBLE = {
     "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # embeddings and overrides
     "\u2066", "\u2067", "\u2068", "\u2069",  # isolates
     "\u200e", "\u200f", "\u061c",  # direction marks
+    "\u2800", "\u2028", "\u2029",  # braille blank (drawn as nothing), line and paragraph separators
 }
 # Zero-width joiners are needed to shape some scripts; they are only suspicious elsewhere.
 JOINER_SCRIPTS = {"Arab", "Deva", "Beng", "Ethi"}
