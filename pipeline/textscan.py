@@ -26,7 +26,7 @@ MIN_SENTENCE_LETTERS = 20
 MIN_SENTENCE_WORDS = 4
 MIN_CJK_CHARACTERS = 10
 FOREIGN_CONFIDENCE = 0.9
-CLAUSE_CONFIDENCE = 0.99
+CLAUSE_CONFIDENCE = 0.95
 CLAUSE_RE = re.compile(r"[,;:،؛，；：]")
 WORD_RE = re.compile(r"\w+")
 # Scripts that are written together inside one "word" without spaces (Japanese, or Chinese
