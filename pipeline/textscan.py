@@ -75,7 +75,16 @@ def foreign_sentences(
     pieces = [m.group(0) for m in SENTENCE_RE.finditer(text)]
     # Clauses too (a foreign clause after a semicolon or a comma), held to a higher bar.
     clauses = [c for p in pieces for c in CLAUSE_RE.split(p) if c.strip() != p.strip()]
-    for sentence, bar in [(p, FOREIGN_CONFIDENCE) for p in pieces] + [(c, CLAUSE_CONFIDENCE) for c in clauses]:
+    # And stretches lingua finds in another language inside a sentence with no mark between
+    # ("..., pinch the nose with your fingers y sopla..."), each checked again on its own.
+    stretches = []
+    for piece in pieces:
+        cleaned = _ignore_pattern(ignore).sub(" ", re.sub(r"\{[a-z_]+\}", " ", piece))
+        for result in detector.detect_multiple_languages_of(cleaned):
+            if names.get(result.language) != own:
+                stretches.append(cleaned[result.start_index:result.end_index])
+    candidates = [(p, FOREIGN_CONFIDENCE) for p in pieces] + [(c, CLAUSE_CONFIDENCE) for c in clauses + stretches]
+    for sentence, bar in candidates:
         probe = _ignore_pattern(ignore).sub(" ", re.sub(r"\{[a-z_]+\}", " ", sentence))
         cjk = sum(len(run) for run in CJK_RE.findall(probe))
         if cjk >= MIN_CJK_CHARACTERS and cjk * 2 >= sum(ch.isalpha() for ch in probe):
