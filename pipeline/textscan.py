@@ -71,7 +71,7 @@ def foreign_sentences(
     from pipeline.spans import BARE_DOMAIN_RE, URL_RE
 
     text = BARE_DOMAIN_RE.sub(" ", URL_RE.sub(" ", text))
-    found = []
+    found: list[tuple[str, str, float]] = []
     pieces = [m.group(0) for m in SENTENCE_RE.finditer(text)]
     # Clauses too (a foreign clause after a semicolon or a comma), held to a higher bar.
     clauses = [c for p in pieces for c in CLAUSE_RE.split(p) if c.strip() != p.strip()]
