@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import Collector, ContentError
 from pipeline.hotlines import (
     CATEGORIES,
-    Hotline,
     OTHER_PLACEHOLDERS,
     PLACEHOLDER_CATEGORIES,
+    Hotline,
     Registry,
     read_registry,
 )
+from pipeline.meaning import Lexicon, read_invariants, read_lexicons
 from pipeline.project import Project
 from pipeline.spans import find_placeholders
 from pipeline.yamlfile import Node, read_yaml, unknown_keys
@@ -28,7 +29,7 @@ TOPICS = ("risk", "signs", "response", "naloxone", "help", "recovery")
 FORMATS = ("flyer-letter", "flyer-a4", "flyer-letter-large", "flyer-a4-large", "card", "sheet-letter", "sheet-a4")
 SECTION_STYLES = ("list", "steps")
 ID_RE = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
-FACT_KEYS = ("id", "topic", "text", "regions", "translator_note", "citations", "review")
+FACT_KEYS = ("id", "topic", "text", "regions", "translator_note", "citations", "review", "invariants")
 CITATION_KEYS = ("title", "url", "note")
 REVIEW_KEYS = ("by", "date", "note")
 STRING_KEYS = ("id", "text", "note", "based_on")
@@ -75,6 +76,8 @@ class SourceString:
     review: SourceReview | None = None
     regions: frozenset[str] | None = None  # None: applies everywhere
     based_on: tuple[str, ...] = ()
+    # What the instruction hinges on beyond what the English words show (facts.yaml `invariants:`).
+    invariants: tuple[tuple[str, int], ...] = ()
 
     @property
     def placeholders(self) -> list[str]:
@@ -153,6 +156,7 @@ class Source:
     url_allowlist: tuple[str, ...]
     registry: Registry
     strings_review: SourceReview | None
+    lexicons: dict[str, Lexicon] = field(default_factory=dict)  # source/lexicon/<lang>.yaml
 
     @property
     def facts(self) -> list[SourceString]:
@@ -285,6 +289,7 @@ def _read_facts(path: Path, problems: Collector) -> list[SourceString]:
                 citations=tuple(citations),
                 review=_read_review(path, raw.get("review"), problems),
                 regions=frozenset(regions) if regions is not None else None,
+                invariants=read_invariants(path, raw.get("invariants"), raw.line_of("invariants"), problems),
             )
         )
     return facts
@@ -469,6 +474,7 @@ def read_source(project: Project) -> Source:
     avoid = guarded(_read_avoid, "wording.yaml", problems) or {}
     urls = guarded(_read_urls, "urls.yaml", problems) or ()
     registry = guarded(read_registry, "hotlines.yaml", problems)
+    lexicons = guarded(read_lexicons, "lexicon", problems) or {}
     if unusable:
         raise ContentError(unusable, unusable=True)
 
@@ -513,5 +519,10 @@ def read_source(project: Project) -> Source:
         if not registry.first_printable(edition.region, "emergency"):
             problems.add(editions_path, edition.line, f"{edition.id}: no printable emergency number for {edition.region}")
 
+    for string in strings.values():
+        for key, _ in string.invariants:
+            if lexicons and key not in ("negation", "negation-max") and key not in lexicons["en"].concepts:
+                problems.add(string.path, string.line, f"{string.id}: invariants: unknown concept {key!r} (see source/lexicon/en.yaml)")
+
     problems.raise_if_errors()
-    return Source(project, strings, languages, editions, layouts, glossary, avoid, urls, registry, strings_review)
+    return Source(project, strings, languages, editions, layouts, glossary, avoid, urls, registry, strings_review, lexicons)

@@ -24,7 +24,7 @@ TRANSLATION_CASES = [
     ("phone-registry", "es", "call-emergency", "Llama al {emergency} o al 1-844-326-4514 ahora."),
     ("urls", "es", "call-emergency", "Llama al {emergency}; lee https://example.com/ayuda"),
     ("keep-terms", "es", "give-naloxone", "Dale naloxona si la tienes, y otra dosis si no hay cambio en 2 a 3 minutos."),
-    ("glossary", "es", "fake-pills-fentanyl", "El «Xanax» de la calle puede ser falso y tener fentanyl, que no se puede ver."),
+    ("glossary-drug", "es", "fake-pills-fentanyl", "El «Xanax» de la calle puede ser falso y tener fentanyl, que no se puede ver."),
     ("untranslated", "es", "call-emergency", "Call {emergency} now, give the address, and say the person is not breathing or won't wake."),
     ("markup", "es", "call-emergency", "Llama al {emergency} <b>ahora</b>."),
     ("invisible", "es", "call-emergency", "Llama al {emergency} ahora\u202e.aíd"),
@@ -46,8 +46,11 @@ def test_translation_check_fires_on_bad_and_not_on_clean(source, check_id, langu
 
 
 def test_every_registered_check_has_a_test():
+    from test_meaning import CASES as MEANING_CASES  # and test_glossary_warning_still_covers_terms_that_are_not_drugs
+
     covered = {c[0] for c in TRANSLATION_CASES} | set(SOURCE_CASES) | {"number-valid", "short-number", "number-age"}
     covered |= {"back-translation"}  # needs a stored back-translation: tests/test_backtranslate.py
+    covered |= {c[0] for c in MEANING_CASES} | {"glossary"}
     assert set(checks.CHECKS) <= covered, set(checks.CHECKS) - covered
 
 
