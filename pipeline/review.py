@@ -19,11 +19,9 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import polib
-
 from pipeline import checks
 from pipeline.approval import ENGLISH, State, StringState, decide, string_states
-from pipeline.catalog import FUZZY, Catalog, provenance_lines, read_catalog, set_provenance, sync_catalog, write_catalog
+from pipeline.catalog import Catalog, read_catalog, sync_catalog, write_catalog
 from pipeline.content import Source
 from pipeline.errors import ContentError, Problem
 from pipeline.ledger import read_ledger
@@ -71,7 +69,6 @@ def read_review_item(source: Source, language: str, string_id: str) -> ReviewIte
     """The current state of one string, read fresh from the PO and the ledger."""
     catalog = _synced_catalog(source, language)
     item = string_states(source, catalog, read_ledger(source.project, language))[string_id]
-    entry = catalog.entry(string_id)
     previous = None
     if item.state is State.STALE and item.entry is not None:
         previous = item.entry.previous_english or (item.entry.english if item.entry.english != item.english else None)
@@ -79,7 +76,7 @@ def read_review_item(source: Source, language: str, string_id: str) -> ReviewIte
     return ReviewItem(
         state=item,
         previous_english=previous,
-        provenance=tuple(provenance_lines(entry)) if entry is not None else (),
+        provenance=item.entry.provenance_lines if item.entry is not None else (),
         note=source.strings[string_id].note,
         findings=tuple(findings),
     )
@@ -121,33 +118,19 @@ def describe_item(item: ReviewItem, language: str, position: int, total: int) ->
     return "\n".join(lines)
 
 
-def mark_person_text(entry: polib.POEntry, text: str, origin: str, findings: list[checks.Finding]) -> None:
-    """Make `text` the entry's translation as a person's text that awaits approval.
-
-    The text is no longer a draft (not fuzzy) and answers the current English
-    (no previous English). A text with error findings stays fuzzy: it cannot be
-    approved anyway, and msgfmt and Poedit would refuse, for example, a
-    non-fuzzy translation that lacks a placeholder.
-    """
-    errors = checks.errors_of(findings)
-    entry.msgstr = text
-    entry.previous_msgid = None
-    if errors and FUZZY not in entry.flags:
-        entry.flags.insert(0, FUZZY)
-    if not errors and FUZZY in entry.flags:
-        entry.flags.remove(FUZZY)
-    set_provenance(entry, [origin, *(f"check: {f.message} [{f.check}]" for f in errors)])
+def person_text_errors(findings: list[checks.Finding]) -> list[str]:
+    """The comment lines written next to a person's text for its error findings."""
+    return [f"check: {f.message} [{f.check}]" for f in checks.errors_of(findings)]
 
 
 def save_edit(source: Source, language: str, string_id: str, text: str, reviewer: str, now: dt.datetime) -> None:
     """Write a reviewer's new wording for one string into the language's PO."""
     catalog = _synced_catalog(source, language)
-    entry = catalog.entry(string_id)
-    if entry is None:
+    if not catalog.has(string_id):
         raise ContentError([Problem(catalog.path, None, f"{string_id}: no such string")])
     day = now.astimezone(dt.timezone.utc).date().isoformat()
     findings = checks.check_translation(source, language, string_id, text)
-    mark_person_text(entry, text, f"edited by {reviewer} in outreach review, {day}", findings)
+    catalog.set_person_text(string_id, text, f"edited by {reviewer} in outreach review, {day}", person_text_errors(findings))
     write_catalog(catalog, now)
 
 

@@ -11,9 +11,8 @@ from pypdf import PdfReader
 import pytest
 from click.testing import CliRunner
 
-from conftest import NOW, REPO
+from conftest import NOW, REPO, hand_edit_po
 from pipeline.approval import decide
-from pipeline.catalog import read_catalog, sync_catalog, write_catalog
 from pipeline.cli import main
 from pipeline.content import read_source
 from pipeline.project import Project
@@ -81,12 +80,8 @@ def test_render_refuses_unapproved_edition_listing_strings(small_project):
 def test_approved_translation_prints_and_a_later_edit_withdraws_the_final(small_project):
     source = read_source(Project(small_project))
     shipped = polib.pofile(str(REPO / "translations" / "es.po"))
-    catalog = read_catalog(source.project, "es")
-    sync_catalog(source, catalog)
     ids = source.edition_string_ids(source.editions["es-US"], "card")
-    for string_id in ids:
-        catalog.entry(string_id).msgstr = shipped.find(string_id, by="msgctxt").msgstr
-    write_catalog(catalog, NOW)
+    hand_edit_po(source, "es", {string_id: {"msgstr": shipped.find(string_id, by="msgctxt").msgstr} for string_id in ids})
     decide(source, "es", ids, "Test Reviewer", "approve", NOW)
     assert run(small_project, "render").exit_code == 0  # every edition is approved now
     final = small_project / "output" / "final" / "es-US" / "card.pdf"
