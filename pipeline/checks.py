@@ -24,7 +24,7 @@ from phonenumbers import shortnumberinfo
 
 from pipeline import spans
 from pipeline.content import Language, Source, SourceString
-from pipeline.hotlines import Hotline
+from pipeline.hotlines import EU_MEMBERS, Hotline, published_numbers
 
 ERROR = "error"
 WARNING = "warning"
@@ -344,29 +344,96 @@ def _stigma(source: Source, language: str, text: str) -> Iterator[str]:
 
 @check("number-valid", ERROR, "registry")
 def check_number_valid(source: Source, entry: Hotline, today: dt.date, max_age_days: int) -> Iterator[str]:
-    """Printable full numbers are valid for their region and match their printed form (phonenumbers)."""
-    if not source.registry.is_printable(entry) or not entry.e164:
+    """Printable full numbers (e164, e164_alt) are valid phone numbers of their region (phonenumbers)."""
+    if not source.registry.is_printable(entry):
         return
-    parsed = phonenumbers.parse(entry.e164)
-    if not phonenumbers.is_valid_number(parsed):
-        yield f"{entry.e164} is not a valid phone number"
-    elif entry.region != "EU" and not phonenumbers.is_valid_number_for_region(parsed, entry.region):
-        yield f"{entry.e164} is not a number of {entry.region}"
-    printed = spans.digits_of(entry.display_number()).lstrip("0")
-    if printed and not spans.digits_of(entry.e164).endswith(printed[-7:]):
+    for number in (entry.e164, entry.e164_alt):
+        if not number:
+            continue
+        parsed = phonenumbers.parse(number)
+        if not phonenumbers.is_valid_number(parsed):
+            yield f"{number} is not a valid phone number"
+        elif entry.region != "EU" and not phonenumbers.is_valid_number_for_region(parsed, entry.region):
+            yield f"{number} is not a number of {entry.region}"
+
+
+def _as_e164(digits: str, region: str) -> str | None:
+    """A written number's international form, read as its region dials it; None if it cannot be one."""
+    if region == "EU" or len(digits) < 3:
+        return None
+    try:
+        parsed = phonenumbers.parse(digits, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _is_short_number(digits: str, region: str) -> bool:
+    regions = EU_MEMBERS if region == "EU" else (region,)
+    try:
+        return all(shortnumberinfo.is_valid_short_number_for_region(phonenumbers.parse(digits, r), r) for r in regions)
+    except phonenumbers.NumberParseException:
+        return False
+
+
+@check("number-agrees", ERROR, "registry")
+def check_number_agrees(source: Source, entry: Hotline, today: dt.date, max_age_days: int) -> Iterator[str]:
+    """The printed number, number_published (vanity letters as keypad digits) and e164 agree digit for digit."""
+    if not source.registry.is_printable(entry):
+        return
+    full = {n for n in (entry.e164, entry.e164_alt) if n}
+    written = published_numbers(entry.number_published or "")
+    if not written:
+        yield f"number_published {entry.number_published!r} holds no number"
+    for number in written:
+        if number.problem:
+            yield f"number_published {entry.number_published!r}: {number.problem}"
+        international = _as_e164(number.digits, entry.region)
+        if international in full or len(number.digits) <= 6:
+            continue  # the e164 written out, or a short code (checked by short-number)
+        if full:
+            yield f"number_published {number.text!r} (digits {number.digits}) does not match e164 {' or '.join(sorted(full))}"
+        else:
+            yield f"number_published {number.text!r} (digits {number.digits}) is not a short number of {entry.region}; a full number needs its e164"
+    if entry.e164 and not any(_as_e164(n.digits, entry.region) == entry.e164 for n in written):
+        yield f"e164 {entry.e164} is not the number written in number_published {entry.number_published!r}"
+    printed = spans.digits_of(entry.display_number())
+    if entry.e164 and len(printed) > 6 and _as_e164(printed, entry.region) not in full:
         yield f"printed number {entry.display_number()} does not match e164 {entry.e164}"
 
 
-@check("short-number", WARNING, "registry")
+@check("short-number", ERROR, "registry")
 def check_short_number(source: Source, entry: Hotline, today: dt.date, max_age_days: int) -> Iterator[str]:
-    """Printed short codes of medium confidence are known to phonenumbers for their region."""
-    # phonenumbers' short-code data lags behind new services; a high-confidence entry is
-    # already confirmed by its sources, so only the weaker ones are questioned here.
-    if not source.registry.is_printable(entry) or entry.e164 or entry.region == "EU" or entry.confidence == "high":
+    """Printed short codes are valid short numbers of their region (phonenumbers' short-number data)."""
+    if not source.registry.is_printable(entry) or entry.unlisted_short_code:
         return
-    digits = spans.digits_of(entry.display_number().split(" or ")[0])
-    if not shortnumberinfo.is_valid_short_number_for_region(phonenumbers.parse(digits, entry.region), entry.region):
-        yield f"phonenumbers does not know short number {digits} for {entry.region}; confirm it by dialing"
+    for number in published_numbers(entry.number_published or ""):
+        if len(number.digits) <= 6 and _as_e164(number.digits, entry.region) not in {entry.e164, entry.e164_alt} - {None}:
+            if not _is_short_number(number.digits, entry.region):
+                yield (f"{number.digits} is not a valid short number of {entry.region} (phonenumbers); if the sources confirm it, "
+                       "say so in the entry's unlisted_short_code")
+
+
+@check("unlisted-short-code", WARNING, "registry")
+def check_unlisted_short_code(source: Source, entry: Hotline, today: dt.date, max_age_days: int) -> Iterator[str]:
+    """A short code phonenumbers does not know, printed on the registry's word (unlisted_short_code)."""
+    if not source.registry.is_printable(entry) or not entry.unlisted_short_code:
+        return
+    for number in published_numbers(entry.number_published or ""):
+        if len(number.digits) <= 6 and _as_e164(number.digits, entry.region) not in {entry.e164, entry.e164_alt} - {None} \
+                and not _is_short_number(number.digits, entry.region):
+            yield f"phonenumbers does not know short number {number.digits} for {entry.region}; printed because: {entry.unlisted_short_code}"
+
+
+@check("emergency-number", ERROR, "registry")
+def check_emergency_number(source: Source, entry: Hotline, today: dt.date, max_age_days: int) -> Iterator[str]:
+    """Every number of an emergency entry is an emergency number of its region (phonenumbers)."""
+    if entry.category != "emergency" or not source.registry.is_printable(entry):
+        return
+    regions = EU_MEMBERS if entry.region == "EU" else (entry.region,)
+    for number in published_numbers(entry.number_published or ""):
+        if not all(shortnumberinfo.is_emergency_number(number.digits, r) for r in regions):
+            yield f"{number.text!r} (digits {number.digits}) is not an emergency number of {entry.region}"
 
 
 @check("number-age", WARNING, "registry")
@@ -413,7 +480,7 @@ def check_registry(source: Source, today: dt.date, max_age_days: int = DEFAULT_M
     for region in source.registry.regions.values():
         for entry in region.entries:
             for c in (c for c in CHECKS.values() if c.scope == "registry"):
-                if c.id in ("number-age", "short-number") and (entry.region, entry.category) not in used:
+                if c.id in ("number-age", "short-number", "unlisted-short-code") and (entry.region, entry.category) not in used:
                     continue  # advice about lines no edition prints
                 for message in c.function(source, entry, today, max_age_days):
                     findings.append(Finding(c.id, c.severity, f"{entry.region} {entry.category}: {message}", source.registry.path, entry.line))

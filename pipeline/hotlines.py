@@ -42,7 +42,16 @@ OTHER_PLACEHOLDERS = {"date": "the date the hotline registry was compiled"}
 
 ENTRY_KEYS = (
     "category", "service", "number_published", "e164", "e164_alt", "other_numbers", "extra_channels",
-    "hours", "cost", "languages", "notes", "sources", "confidence",
+    "hours", "cost", "languages", "notes", "sources", "confidence", "unlisted_short_code",
+)
+# Phone keypad letters, for vanity numbers such as 1-800-662-HELP.
+_VANITY = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "22233344455566677778889999")
+_ALTERNATIVES = re.compile(r"\s+or\s+|\s*/\s*|\s*;\s*")
+_PARENTHESIS = re.compile(r"\(([^()]*)\)")
+# The member states, where 112 is the emergency number everywhere.
+EU_MEMBERS = (
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU",
+    "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
 )
 # Hours notes that say, with no caveat, that a line never closes ("Open 24/7" prints only for these).
 ALWAYS_OPEN = ("24/7", "24/7, 365 days a year", "24 hours a day, every day", "24 hours a day, 7 days a week")
@@ -63,6 +72,8 @@ class Hotline:
     sources: tuple[str, ...]
     confidence: str
     line: int
+    e164_alt: str | None = None
+    unlisted_short_code: str = ""  # why a short code phonenumbers does not know is printed anyway
 
     @property
     def is_open_24_7(self) -> bool:
@@ -91,6 +102,54 @@ class Hotline:
 
     def dial_digits(self) -> str:
         return digits_of(self.e164 or self.display_number())
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedNumber:
+    """One number written in `number_published`, with vanity letters turned into keypad digits."""
+
+    text: str
+    digits: str
+    problem: str = ""  # e.g. the digits in "HELP (4358)" do not spell the letters
+
+
+def published_numbers(published: str) -> list[PublishedNumber]:
+    """Every number `number_published` writes: "A or B" and "A / B" are two; words in lower case are notes.
+
+    "1-800-662-HELP (4357)" is one number, 18006624357, whose bracketed digits must
+    spell its letters; "0917-899-8727 (0917-899-USAP)" is two ways of writing one
+    number, each checked; "(02) 8524-1078" keeps its area code.
+    """
+    numbers: list[PublishedNumber] = []
+    for part in _ALTERNATIVES.split(published.strip()):
+        extra: list[str] = []
+        problem = ""
+        outer = _PARENTHESIS.sub(" ", part)
+        has_letters = bool(re.search(r"[A-Z]", "".join(w for w in outer.split() if not re.search(r"[a-z]", w))))
+        kept = part
+        for match in _PARENTHESIS.finditer(part):
+            inner = match.group(1).strip()
+            if re.search(r"[a-z]", inner):
+                kept = kept.replace(match.group(0), " ")  # a note, e.g. "(others listed in notes)"
+            elif re.search(r"[A-Z]", inner) and re.search(r"\d", inner):
+                extra.append(inner)  # the same number written another way
+                kept = kept.replace(match.group(0), " ")
+            elif has_letters and re.fullmatch(r"[\d\s-]+", inner):
+                kept = kept.replace(match.group(0), " ")  # the digits of the letters before it
+                spelled = digits_of(_vanity_digits(outer))
+                if not spelled.endswith(digits_of(inner)):
+                    problem = f"({inner}) does not spell the letters of {outer.strip()!r}"
+        for text in [kept, *extra]:
+            digits = digits_of(_vanity_digits(text))
+            if digits:
+                numbers.append(PublishedNumber(part.strip() if text is kept else text, digits, problem if text is kept else ""))
+    return numbers
+
+
+def _vanity_digits(text: str) -> str:
+    """Words in capitals (HELP, CALL-NOW) become keypad digits; words with lower-case letters are dropped."""
+    words = [w for w in text.split() if not re.search(r"[a-z]", w)]
+    return " ".join(words).translate(_VANITY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,4 +289,6 @@ def _read_entry(path: Path, iso: str, raw: object, problems: Collector) -> Hotli
         sources=tuple(_text(s) for s in sources),
         confidence=confidence,
         line=raw.line,
+        e164_alt=_text(raw.get("e164_alt")) or None,
+        unlisted_short_code=_text(raw.get("unlisted_short_code")),
     )
