@@ -114,7 +114,7 @@ pass_context = click.make_pass_decorator(Context)
 def check(ctx: Context, list_checks: bool, strict: bool, max_age: int, languages: tuple[str, ...]) -> None:
     """Validate source, registry, translations and ledgers; exit 1 on problems."""
     from pipeline import checks
-    from pipeline.validate import validate_project
+    from pipeline.validate import gate_findings, validate_project
 
     if list_checks:
         for item in checks.CHECKS.values():
@@ -123,6 +123,7 @@ def check(ctx: Context, list_checks: bool, strict: bool, max_age: int, languages
     for language in languages:
         translated_language(ctx, language)
     findings = validate_project(ctx.source, now().date(), max_age, list(languages) or None)
+    findings += gate_findings(ctx.source, list(languages) or None)  # what makes `render` refuse a final
     for finding in findings:
         click.echo(finding.format(ctx.project.root))
     errors = [f for f in findings if f.severity == checks.ERROR]
