@@ -503,7 +503,7 @@ def export_xliff_command(ctx: Context, language: str, output: Path | None) -> No
     if str(output) == "-":
         click.echo(data, nl=False)
         return
-    path = output or ctx.project.output / "xliff" / f"{language}.xlf"
+    path = output or ctx.project.output_path("xliff", f"{language}.xlf")
     write_atomic(path, data)
     click.echo(f"{language}: {len(ctx.source.strings)} strings -> {ctx.project.relative(path.resolve())}")
 

@@ -28,6 +28,10 @@ TOPICS = ("risk", "signs", "response", "naloxone", "help", "recovery")
 FORMATS = ("flyer-letter", "flyer-a4", "flyer-letter-large", "flyer-a4-large", "card", "sheet-letter", "sheet-a4")
 SECTION_STYLES = ("list", "steps")
 ID_RE = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
+# Edition ids and language codes name files and folders: nothing that could climb out of one.
+EDITION_ID_RE = re.compile(r"[A-Za-z0-9-]+")
+# BCP 47-like: language, optional script, optional region (en, zh-Hans, pt-BR, es-419).
+LANGUAGE_CODE_RE = re.compile(r"[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?")
 FACT_KEYS = ("id", "topic", "text", "regions", "translator_note", "citations", "review")
 CITATION_KEYS = ("title", "url", "note")
 REVIEW_KEYS = ("by", "date", "note")
@@ -332,6 +336,12 @@ def _read_languages(path: Path, problems: Collector) -> dict[str, Language]:
         if not code:
             problems.add(path, getattr(raw, "line", 1), "each language needs a code")
             continue
+        if not LANGUAGE_CODE_RE.fullmatch(code):
+            problems.add(path, raw.line_of("code"), f"language code {code!r} must be a BCP 47 tag such as es, pt-BR or zh-Hans")
+            continue
+        if code in languages:
+            problems.add(path, raw.line_of("code"), f"language {code} is listed twice")
+            continue
         _check_keys(path, raw, LANGUAGE_KEYS, problems, code)
         direction = _text(raw.get("direction")) or "ltr"
         if direction not in ("ltr", "rtl"):
@@ -388,15 +398,18 @@ def _read_editions(path: Path, problems: Collector) -> dict[str, Edition]:
         if not edition_id:
             problems.add(path, raw.line, "edition needs an id")
             continue
+        if not EDITION_ID_RE.fullmatch(edition_id):
+            problems.add(path, raw.line_of("id"), f"edition id {edition_id!r} may only hold letters, digits and '-'")
+            continue
         if edition_id in editions:
             problems.add(path, raw.line_of("id"), f"edition {edition_id} is listed twice")
             continue
         _check_keys(path, raw, EDITION_KEYS, problems, edition_id)
-        formats = tuple(raw.get("formats") or ())
+        formats = _name_list(path, raw, "formats", edition_id, problems)
         for name in formats:
             if name not in FORMATS:
                 problems.add(path, raw.line_of("formats"), f"{edition_id}: unknown format {name!r} (known: {', '.join(FORMATS)})")
-        hotlines = tuple(raw.get("hotlines") or ())
+        hotlines = _name_list(path, raw, "hotlines", edition_id, problems)
         for category in hotlines:
             if category not in CATEGORIES:
                 problems.add(path, raw.line_of("hotlines"), f"{edition_id}: unknown kind of line {category!r}")
@@ -404,6 +417,17 @@ def _read_editions(path: Path, problems: Collector) -> dict[str, Edition]:
             edition_id, _text(raw.get("language")), _text(raw.get("region")), formats, hotlines, raw.line, _text(raw.get("qr")) or None
         )
     return editions
+
+
+def _name_list(path: Path, raw: Node, key: str, what: str, problems: Collector) -> tuple[str, ...]:
+    """A list of names such as `formats: [card, flyer-a4]`; anything else is reported."""
+    value = raw.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        problems.add(path, raw.line_of(key), f"{what}: {key} must be a list of names, e.g. {key}: [{'card' if key == 'formats' else 'emergency'}]")
+        return ()
+    return tuple(value)
 
 
 def _read_glossary(path: Path, problems: Collector) -> Glossary:

@@ -29,3 +29,21 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def guard_path(path: Path, root: Path) -> Path:
+    """`path` itself, once sure that it lies inside `root` with `..` and symlinks resolved.
+
+    Every file the pipeline writes or deletes goes through this first (output/
+    for documents, translations/ for catalogs and ledgers), so an edition id,
+    a language code or a symlink can never point a write or a delete elsewhere.
+    """
+    from pipeline.errors import ContentError, Problem
+
+    try:
+        resolved, base = path.resolve(), root.resolve()
+    except (OSError, ValueError) as exc:  # a NUL byte, a symlink loop
+        raise ContentError([Problem(root, None, f"refused to use path {str(path)!r}: {exc}")], unusable=True) from None
+    if resolved != base and not resolved.is_relative_to(base):
+        raise ContentError([Problem(root, None, f"refused to write or delete {str(path)!r}: it resolves to {resolved}, outside {base}")], unusable=True)
+    return path
