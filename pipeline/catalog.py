@@ -19,7 +19,7 @@ import polib
 
 from pipeline.content import Source, SourceString
 from pipeline.errors import ContentError, Problem
-from pipeline.fsutil import write_atomic
+from pipeline.fsutil import read_text_file, write_atomic
 from pipeline.project import Project
 
 MARK = "outreach:"
@@ -208,36 +208,48 @@ def new_po(language: str) -> polib.POFile:
 _PO_LINE = re.compile(r'^(?:(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+)?"(?:[^"\\]|\\.)*"\s*$')
 
 
-def _malformed_lines(path: Path) -> list[Problem]:
+def _malformed_lines(path: Path, text: str) -> list[Problem]:
     """Lines polib would silently misread (it drops an unterminated string's text)."""
     problems = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if stripped and not stripped.startswith("#") and not _PO_LINE.match(stripped):
             problems.append(Problem(path, number, f"cannot read PO file: malformed line {stripped[:40]!r} (unterminated string?)"))
     return problems
 
 
+def _charset_problem(path: Path, text: str, po: polib.POFile) -> Problem | None:
+    """PO files here are UTF-8; a header declaring another charset would be misread."""
+    match = re.search(r"charset=([A-Za-z0-9_.:-]+)", po.metadata.get("Content-Type", ""))
+    if match and match.group(1).replace("_", "-").lower() not in ("utf-8", "utf8"):
+        line = next((n for n, l in enumerate(text.splitlines(), start=1) if "Content-Type:" in l), None)
+        return Problem(path, line, f"cannot read PO file: charset {match.group(1)} declared; save it as UTF-8 and declare charset=UTF-8")
+    return None
+
+
 def read_catalog(project: Project, language: str) -> Catalog:
     """Read translations/<language>.po; a missing file is an empty catalog."""
     path = project.po_path(language)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return Catalog(language, path, new_po(language))
+    text = read_text_file(path).removeprefix("\ufeff")  # editors on Windows save a byte-order mark
     try:
-        malformed = _malformed_lines(path)
+        malformed = _malformed_lines(path, text)
         if malformed:
             raise ContentError(malformed, unusable=True)
-        po = polib.pofile(str(path), wrapwidth=0, encoding="utf-8")
+        po = polib.pofile(text, wrapwidth=0, encoding="utf-8")
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         match = re.search(r"line (\d+)", str(exc))
         line = int(match.group(1)) if match else None
         message = re.sub(r"\s*\(line \d+\)", "", str(exc)).strip() or "unreadable PO file"
         raise ContentError([Problem(path, line, f"cannot read PO file: {message}")], unusable=True) from None
+    problems = [p for p in [_charset_problem(path, text, po)] if p]
     seen: dict[str, int] = {}
-    problems = []
     for entry in po:
         if entry.obsolete:
             continue
+        if entry.msgid_plural:
+            problems.append(Problem(path, entry.linenum, f"{entry.msgctxt or 'entry'}: plural forms (msgid_plural) are not used here; give one msgstr"))
         if not entry.msgctxt:
             problems.append(Problem(path, entry.linenum, "entry has no msgctxt (the string id)"))
         elif entry.msgctxt in seen:

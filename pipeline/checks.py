@@ -333,6 +333,25 @@ def check_source_urls(source: Source, string: SourceString) -> Iterator[str]:
             yield f"URL {url} is not in source/urls.yaml"
 
 
+_SOURCE_MARKUP = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>|&[A-Za-z]+;|&#\d+;|\]\(|\*\*")
+
+
+@check("source-markup", ERROR, "source")
+def check_source_markup(source: Source, string: SourceString) -> Iterator[str]:
+    """No HTML or other markup in English text (it would print literally, or not at all)."""
+    match = _SOURCE_MARKUP.search(string.text)
+    if match:
+        yield f"markup {match.group(0)!r} in the text"
+
+
+@check("source-invisible", ERROR, "source")
+def check_source_invisible(source: Source, string: SourceString) -> Iterator[str]:
+    """No invisible, bidi-override or control characters in English text."""
+    for char in sorted(set(string.text)):
+        if char in INVISIBLE or (unicodedata.category(char) in ("Cc", "Cf") and char != "\n"):
+            yield f"invisible character U+{ord(char):04X} ({unicodedata.name(char, 'control')})"
+
+
 def _stigma(source: Source, language: str, text: str) -> Iterator[str]:
     for avoid in source.avoid.get(language, ()):
         if spans.find_terms(text, [avoid.term]):

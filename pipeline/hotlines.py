@@ -8,6 +8,7 @@ UNVERIFIED, low-confidence and do-not-print numbers never do.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,6 +147,11 @@ def published_numbers(published: str) -> list[PublishedNumber]:
     return numbers
 
 
+@functools.lru_cache(maxsize=1024)
+def _digits(number: str) -> str:
+    return digits_of(number)
+
+
 def _vanity_digits(text: str) -> str:
     """Words in capitals (HELP, CALL-NOW) become keypad digits; words with lower-case letters are dropped."""
     words = [w for w in text.split() if not re.search(r"[a-z]", w)]
@@ -160,7 +166,7 @@ class DoNotPrint:
 
     @property
     def digits(self) -> str:
-        return digits_of(self.number)
+        return _digits(self.number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +233,11 @@ def read_registry(path: Path, problems: Collector) -> Registry:
         problems.add(path, data.line, "missing 'meta' with the 'compiled' date")
 
     regions: dict[str, Region] = {}
-    for raw_region in data.get("regions") or []:
+    raw_regions = data.get("regions") or []
+    if not isinstance(raw_regions, list):
+        problems.add(path, data.line_of("regions"), "regions must be a list of {region, iso, entries}")
+        raw_regions = []
+    for raw_region in raw_regions:
         if not isinstance(raw_region, Node):
             problems.add(path, data.line_of("regions"), "each region must be a mapping")
             continue
@@ -239,14 +249,22 @@ def read_registry(path: Path, problems: Collector) -> Registry:
             problems.add(path, raw_region.line_of("iso"), f"region {iso} is listed twice")
             continue
         entries = []
-        for raw in raw_region.get("entries") or []:
-            entry = _read_entry(path, iso, raw, problems)
+        raw_entries = raw_region.get("entries") or []
+        if not isinstance(raw_entries, list):
+            problems.add(path, raw_region.line_of("entries"), f"region {iso}: entries must be a list")
+            raw_entries = []
+        for raw in raw_entries:
+            entry = _read_entry(path, iso, raw, problems, raw_region.line_of("entries"))
             if entry is not None:
                 entries.append(entry)
         regions[iso] = Region(iso, _text(raw_region.get("region")), tuple(entries))
 
     do_not_print = []
-    for raw in data.get("do_not_print") or []:
+    raw_list = data.get("do_not_print") or []
+    if not isinstance(raw_list, list):
+        problems.add(path, data.line_of("do_not_print"), "do_not_print must be a list")
+        raw_list = []
+    for raw in raw_list:
         if not isinstance(raw, Node) or not raw.get("number"):
             problems.add(path, getattr(raw, "line", data.line_of("do_not_print")), "do_not_print entries need a 'number'")
             continue
@@ -254,9 +272,9 @@ def read_registry(path: Path, problems: Collector) -> Registry:
     return Registry(path, compiled, regions, tuple(do_not_print))
 
 
-def _read_entry(path: Path, iso: str, raw: object, problems: Collector) -> Hotline | None:
+def _read_entry(path: Path, iso: str, raw: object, problems: Collector, line: int) -> Hotline | None:
     if not isinstance(raw, Node):
-        problems.add(path, None, f"region {iso}: each entry must be a mapping")
+        problems.add(path, line, f"region {iso}: each entry must be a mapping")
         return None
     for line, message in unknown_keys(raw, ENTRY_KEYS):
         problems.add(path, line, f"{iso} entry: {message}")
@@ -276,6 +294,9 @@ def _read_entry(path: Path, iso: str, raw: object, problems: Collector) -> Hotli
         problems.add(path, raw.line_of("e164"), f"e164 must look like +15551234567, not {e164!r}")
         e164 = None
     sources = raw.get("sources") or []
+    if not isinstance(sources, list):
+        problems.add(path, raw.line_of("sources"), f"{iso} {category}: sources must be a list of URLs")
+        sources = []
     if confidence in PRINTABLE_CONFIDENCE and not sources:
         problems.add(path, raw.line, f"{iso} {category}: a printable entry needs at least one source")
     return Hotline(

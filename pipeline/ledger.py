@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline.errors import ContentError, Problem
-from pipeline.fsutil import write_atomic
+from pipeline.fsutil import read_text_file, write_atomic
 from pipeline.project import Project
 
 GENESIS = "0" * 64
@@ -114,7 +114,7 @@ def read_ledger(project: Project, language: str) -> Ledger:
     problems: list[Problem] = []
     previous = GENESIS
     broken = False
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_text_file(path).splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -122,6 +122,9 @@ def read_ledger(project: Project, language: str) -> Ledger:
             decision = Decision(**fields)
         except (json.JSONDecodeError, TypeError) as exc:
             raise ContentError([Problem(path, number, f"not a ledger record: {exc}")], unusable=True) from None
+        wrong = [name for name, value in asdict(decision).items() if not isinstance(value, str)]
+        if wrong:
+            raise ContentError([Problem(path, number, f"not a ledger record: {', '.join(wrong)} must be text")], unusable=True)
         if broken:
             continue
         if decision.previous != previous:
@@ -145,7 +148,7 @@ def append_decisions(ledger: Ledger, new: list[Decision]) -> Ledger:
     """Write the ledger with `new` added at the end, atomically; return the new ledger."""
     if ledger.problems:
         raise ContentError(list(ledger.problems))
-    existing = ledger.path.read_text(encoding="utf-8") if ledger.path.exists() else ""
+    existing = read_text_file(ledger.path) if ledger.path.exists() else ""
     if existing and not existing.endswith("\n"):
         existing += "\n"
     lines = [json.dumps(asdict(d), ensure_ascii=False, sort_keys=True) for d in new]

@@ -50,8 +50,9 @@ def gate_findings(source: Source, languages: list[str] | None = None) -> list[ch
     findings: list[checks.Finding] = []
     states = {language: language_states(source, language) for language in chosen}
     for language, by_id in states.items():
+        po_path = None if language == ENGLISH else source.project.po_path(language)
         for item in by_id.values():
-            finding = _state_finding(source, language, item)
+            finding = _state_finding(source, language, item, po_path)
             if finding is not None:
                 findings.append(finding)
     editions_path = source.project.source / "editions.yaml"
@@ -78,14 +79,14 @@ def gate_findings(source: Source, languages: list[str] | None = None) -> list[ch
     return findings
 
 
-def _state_finding(source: Source, language: str, item: StringState) -> checks.Finding | None:
+def _state_finding(source: Source, language: str, item: StringState, po_path) -> checks.Finding | None:
     if item.state is State.APPROVED:
         return None
     string = source.strings[item.id]
     if language == ENGLISH:
         path, line = string.path, string.line
     else:
-        path, line = source.project.po_path(language), (item.entry.line if item.entry else None)
+        path, line = po_path, (item.entry.line if item.entry else None)
     decision = item.decision
     if decision is not None and decision.action == "approve":
         if not decision.matches(item.english, item.translation):

@@ -58,6 +58,8 @@ SOURCE_CASES = {
                       "Indeterminate differentiation between intoxication and pharmacological overdose necessitates presumptive overdose management protocols."),
     "source-wording": ("If you can't tell whether someone is high or overdosing", "If you can't tell whether an addict is high or overdosing"),
     "source-phone": ("If you can't tell whether someone is high or overdosing, treat it as an overdose.", "If you can't tell, call 1-800-662-4357 and treat it as an overdose."),
+    "source-markup": ("treat it as an overdose.", "treat it as an <b>overdose</b>."),
+    "source-invisible": ("treat it as an overdose.", "treat it as an \u202eoverdose."),
     "source-urls": ("If you can't tell whether someone is high or overdosing, treat it as an overdose.", "If unsure, see https://example.org and treat it as an overdose."),
 }
 
