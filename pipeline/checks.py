@@ -402,23 +402,25 @@ def check_number_agrees(source: Source, entry: Hotline, today: dt.date, max_age_
         return
     full = {n for n in (entry.e164, entry.e164_alt) if n}
     written = published_numbers(entry.number_published or "")
+    found = []  # one message per disagreement, the most specific first
     if not written:
-        yield f"number_published {entry.number_published!r} holds no number"
+        found.append(f"number_published {entry.number_published!r} holds no number")
     for number in written:
         if number.problem:
-            yield f"number_published {entry.number_published!r}: {number.problem}"
+            found.append(f"number_published {entry.number_published!r}: {number.problem}")
         international = _as_e164(number.digits, entry.region)
         if international in full or len(number.digits) <= 6:
             continue  # the e164 written out, or a short code (checked by short-number)
         if full:
-            yield f"number_published {number.text!r} (digits {number.digits}) does not match e164 {' or '.join(sorted(full))}"
+            found.append(f"number_published {number.text!r} (digits {number.digits}) does not match e164 {' or '.join(sorted(full))}")
         else:
-            yield f"number_published {number.text!r} (digits {number.digits}) is not a short number of {entry.region}; a full number needs its e164"
-    if entry.e164 and not any(_as_e164(n.digits, entry.region) == entry.e164 for n in written):
-        yield f"e164 {entry.e164} is not the number written in number_published {entry.number_published!r}"
+            found.append(f"number_published {number.text!r} (digits {number.digits}) is not a short number of {entry.region}; a full number needs its e164")
+    if not found and entry.e164 and not any(_as_e164(n.digits, entry.region) == entry.e164 for n in written):
+        found.append(f"e164 {entry.e164} is not the number written in number_published {entry.number_published!r}")
     printed = spans.digits_of(entry.display_number())
-    if entry.e164 and len(printed) > 6 and _as_e164(printed, entry.region) not in full:
-        yield f"printed number {entry.display_number()} does not match e164 {entry.e164}"
+    if not found and entry.e164 and len(printed) > 6 and _as_e164(printed, entry.region) not in full:
+        found.append(f"printed number {entry.display_number()} does not match e164 {entry.e164}")
+    yield from found
 
 
 @check("short-number", ERROR, "registry")
