@@ -171,9 +171,10 @@ class Catalog:
         for entry in self.po:
             if entry.obsolete or not entry.msgctxt:
                 continue
-            if not entry.msgstr.strip():
-                wanted.append(entry.msgctxt)
-            elif entry.previous_msgid is not None and FUZZY in entry.flags and any(line.startswith("machine draft") for line in _provenance_lines(entry)):
+            outdated_machine_draft = entry.previous_msgid is not None and FUZZY in entry.flags and any(
+                line.startswith("machine draft") for line in _provenance_lines(entry)
+            )
+            if not entry.msgstr.strip() or outdated_machine_draft:
                 wanted.append(entry.msgctxt)
         return wanted
 

@@ -423,16 +423,25 @@ def check_number_agrees(source: Source, entry: Hotline, today: dt.date, max_age_
     yield from found
 
 
+def _unknown_short_codes(entry: Hotline) -> list[str]:
+    """Short codes written in number_published that phonenumbers does not know for the region."""
+    full = {entry.e164, entry.e164_alt} - {None}
+    return [
+        number.digits
+        for number in published_numbers(entry.number_published or "")
+        if len(number.digits) <= 6 and _as_e164(number.digits, entry.region) not in full
+        and not _is_short_number(number.digits, entry.region)
+    ]
+
+
 @check("short-number", ERROR, "registry")
 def check_short_number(source: Source, entry: Hotline, today: dt.date, max_age_days: int) -> Iterator[str]:
     """Printed short codes are valid short numbers of their region (phonenumbers' short-number data)."""
     if not source.registry.is_printable(entry) or entry.unlisted_short_code:
         return
-    for number in published_numbers(entry.number_published or ""):
-        if len(number.digits) <= 6 and _as_e164(number.digits, entry.region) not in {entry.e164, entry.e164_alt} - {None}:
-            if not _is_short_number(number.digits, entry.region):
-                yield (f"{number.digits} is not a valid short number of {entry.region} (phonenumbers); if the sources confirm it, "
-                       "say so in the entry's unlisted_short_code")
+    for digits in _unknown_short_codes(entry):
+        yield (f"{digits} is not a valid short number of {entry.region} (phonenumbers); if the sources confirm it, "
+               "say so in the entry's unlisted_short_code")
 
 
 @check("unlisted-short-code", WARNING, "registry")
@@ -440,10 +449,8 @@ def check_unlisted_short_code(source: Source, entry: Hotline, today: dt.date, ma
     """A short code phonenumbers does not know, printed on the registry's word (unlisted_short_code)."""
     if not source.registry.is_printable(entry) or not entry.unlisted_short_code:
         return
-    for number in published_numbers(entry.number_published or ""):
-        if len(number.digits) <= 6 and _as_e164(number.digits, entry.region) not in {entry.e164, entry.e164_alt} - {None} \
-                and not _is_short_number(number.digits, entry.region):
-            yield f"phonenumbers does not know short number {number.digits} for {entry.region}; printed because: {entry.unlisted_short_code}"
+    for digits in _unknown_short_codes(entry):
+        yield f"phonenumbers does not know short number {digits} for {entry.region}; printed because: {entry.unlisted_short_code}"
 
 
 @check("emergency-number", ERROR, "registry")

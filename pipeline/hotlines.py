@@ -272,9 +272,9 @@ def read_registry(path: Path, problems: Collector) -> Registry:
     return Registry(path, compiled, regions, tuple(do_not_print))
 
 
-def _read_entry(path: Path, iso: str, raw: object, problems: Collector, line: int) -> Hotline | None:
+def _read_entry(path: Path, iso: str, raw: object, problems: Collector, list_line: int) -> Hotline | None:
     if not isinstance(raw, Node):
-        problems.add(path, line, f"region {iso}: each entry must be a mapping")
+        problems.add(path, list_line, f"region {iso}: each entry must be a mapping")
         return None
     for line, message in unknown_keys(raw, ENTRY_KEYS):
         problems.add(path, line, f"{iso} entry: {message}")

@@ -12,7 +12,13 @@ from __future__ import annotations
 import datetime as dt
 
 from pipeline import checks
-from pipeline.approval import ENGLISH, State, StringState, blocking_strings, language_states
+from pipeline.approval import (
+    ENGLISH,
+    State,
+    StringState,
+    blocking_strings,
+    language_states,
+)
 from pipeline.catalog import catalog_languages, read_catalog
 from pipeline.content import Source
 from pipeline.ledger import read_ledger, text_hash

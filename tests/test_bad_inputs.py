@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from conftest import REPO
+
 from pipeline.cli import main
 
 CASES = Path(__file__).parent / "bad_inputs"
@@ -69,7 +69,7 @@ def apply_edit(path: Path, case: dict) -> None:
     elif "regex" in case:
         pattern, replacement = case["regex"]
         text = path.read_text(encoding="utf-8")
-        new, count = re.subn(pattern, replacement, text, count=1, flags=re.M)
+        new, count = re.subn(pattern, replacement, text, count=1, flags=re.MULTILINE)
         assert count == 1, f"{pattern!r} does not match {path}"
         path.write_text(new, encoding="utf-8")
     elif "write" in case:
@@ -111,8 +111,8 @@ def test_bad_input_gives_a_located_message_and_changes_nothing(pristine, tmp_pat
     assert "Traceback" not in output
     assert result.exit_code == case["exit"], output
     if case.get("expect"):
-        assert re.search(case["expect"], output, flags=re.M), output
+        assert re.search(case["expect"], output, flags=re.MULTILINE), output
     if case["exit"] != 0:  # `line: false` for a problem with the whole file (a folder, bad bytes)
         located = LOCATED.format(line=r":\d+" if case.get("line", True) else r"(?::\d+)?")
-        assert re.search(located, output, flags=re.M), f"no path:line: message in\n{output}"
+        assert re.search(located, output, flags=re.MULTILINE), f"no path:line: message in\n{output}"
     assert tree_hash(root) == before, "the command changed the project"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import NOW, REPO, edit, hand_edit_po
+
 from pipeline import checks
 from pipeline.approval import decide
 from pipeline.build import Gate

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import edit
+
 from pipeline.cli import main
 from pipeline.errors import ContentError, RenderError
 from pipeline.fsutil import guard_path
