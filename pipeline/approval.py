@@ -10,11 +10,16 @@ source/ (who checked it against its citations) and a sign-off in the English
 ledger (translations/ledger/en.jsonl) of exactly its current text, so editing
 the English in source/ withdraws it until someone signs off the new wording
 (`outreach approve en ID --reviewer NAME`).
+
+Approving a string that has warnings requires naming each warning's check
+(`acknowledge`); the checks and the messages the reviewer saw go into the
+ledger record. A warning left unnamed refuses the whole approval.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
 
@@ -22,7 +27,7 @@ from pipeline import checks
 from pipeline.catalog import Catalog, CatalogEntry, read_catalog, sync_catalog, write_catalog
 from pipeline.content import Edition, Source
 from pipeline.errors import ContentError, Problem
-from pipeline.ledger import Decision, Ledger, append_decisions, make_decision, read_ledger
+from pipeline.ledger import Acknowledgement, Decision, Ledger, append_decisions, make_decision, read_ledger
 
 ENGLISH = "en"
 
@@ -125,10 +130,16 @@ def decide(
     action: str,
     now: dt.datetime,
     reason: str = "",
+    acknowledge: Collection[str] = (),
 ) -> Outcome:
-    """Approve or reject strings of one language: all of them, or none if any cannot be."""
+    """Approve or reject strings of one language: all of them, or none if any cannot be.
+
+    `acknowledge` names the warning checks the reviewer has read and accepts;
+    approving a string with a warning whose check is not named is refused.
+    """
+    _check_acknowledgeable(source, language, acknowledge)
     if language == ENGLISH:
-        return _decide_english(source, string_ids, reviewer, action, now, reason)
+        return _decide_english(source, string_ids, reviewer, action, now, reason, acknowledge)
     if language not in source.languages:
         raise ContentError([Problem(source.project.source / "languages.yaml", None, f"{language!r} is not a translated language")])
     if not reviewer.strip():
@@ -138,6 +149,8 @@ def decide(
     ledger = read_ledger(project, language)
     sync_catalog(source, catalog)
     views = catalog.views()
+    states = string_states(source, catalog, ledger)
+    acknowledged: dict[str, tuple[Acknowledgement, ...]] = {}
     problems = []
     for string_id in string_ids:
         entry = views.get(string_id)
@@ -147,16 +160,19 @@ def decide(
         elif entry is None or not entry.translation.strip():
             problems.append(Problem(*where, f"{string_id}: there is no translation to {action}"))
         elif action == "approve":
-            for finding in checks.errors_of(checks.check_translation(source, language, string_id, entry.translation)):
+            findings = checks.check_translation(source, language, string_id, entry.translation, entry.current_back_translation)
+            for finding in checks.errors_of(findings):
                 problems.append(Problem(*where, f"{string_id}: cannot approve: {finding.message} [{finding.check}]"))
+            if states[string_id].state is not State.APPROVED:
+                acknowledged[string_id], refused = _acknowledgements(string_id, findings, acknowledge)
+                problems += [Problem(*where, message) for message in refused]
     if action == "reject" and not reason.strip():
         problems.append(Problem(catalog.path, None, "a reason is required to reject"))
     if problems:
         raise ContentError(problems)
 
-    states = string_states(source, catalog, ledger)
     texts = {i: catalog.translation(i) for i in string_ids}
-    decisions, unchanged = _new_decisions(source, ledger, states, texts, reviewer, action, now, reason)
+    decisions, unchanged = _new_decisions(source, ledger, states, texts, reviewer, action, now, reason, acknowledged)
     for decision in decisions:
         # The PO shows the latest decision too, so a translator working in Poedit sees a rejection's reason.
         if action == "approve":
@@ -180,6 +196,7 @@ def _new_decisions(
     action: str,
     now: dt.datetime,
     reason: str,
+    acknowledged: dict[str, tuple[Acknowledgement, ...]] | None = None,
 ) -> tuple[list[Decision], tuple[str, ...]]:
     """Chained records for each string not already in the wanted state; and the ids that were."""
     wanted = State.APPROVED if action == "approve" else State.REJECTED
@@ -189,33 +206,71 @@ def _new_decisions(
     for string_id, text in texts.items():
         if string_id in unchanged:
             continue
-        decision = make_decision(previous, ledger.language, string_id, action, reviewer, source.english(string_id), text, now, reason)
+        decision = make_decision(
+            previous, ledger.language, string_id, action, reviewer, source.english(string_id), text, now, reason,
+            (acknowledged or {}).get(string_id, ()),
+        )
         decisions.append(decision)
         previous = decision.hash
     return decisions, unchanged
 
 
-def _decide_english(source: Source, string_ids: list[str], reviewer: str, action: str, now: dt.datetime, reason: str) -> Outcome:
+def _decide_english(
+    source: Source, string_ids: list[str], reviewer: str, action: str, now: dt.datetime, reason: str, acknowledge: Collection[str] = ()
+) -> Outcome:
     """Sign off (or reject) English wording as it stands in source/; source check errors block a sign-off."""
     ledger = read_ledger(source.project, ENGLISH)
+    states = english_states(source, ledger)
+    acknowledged: dict[str, tuple[Acknowledgement, ...]] = {}
     problems = []
-    source_errors = checks.errors_of(checks.check_source(source))
+    source_findings = checks.check_source(source)
     for string_id in string_ids:
         if string_id not in source.strings:
             problems.append(Problem(source.project.source, None, f"{string_id}: no such string"))
         elif action == "approve":
-            for finding in source_errors:
-                if finding.string_id == string_id:
-                    problems.append(Problem(finding.path, finding.line, f"{string_id}: cannot approve: {finding.message} [{finding.check}]"))
+            findings = [f for f in source_findings if f.string_id == string_id]
+            for finding in checks.errors_of(findings):
+                problems.append(Problem(finding.path, finding.line, f"{string_id}: cannot approve: {finding.message} [{finding.check}]"))
+            if states[string_id].state is not State.APPROVED:
+                string = source.strings[string_id]
+                acknowledged[string_id], refused = _acknowledgements(string_id, findings, acknowledge)
+                problems += [Problem(string.path, string.line, message) for message in refused]
     if action == "reject" and not reason.strip():
         problems.append(Problem(ledger.path, None, "a reason is required to reject"))
     if problems:
         raise ContentError(problems)
     texts = {i: source.english(i) for i in string_ids}
-    decisions, unchanged = _new_decisions(source, ledger, english_states(source, ledger), texts, reviewer, action, now, reason)
+    decisions, unchanged = _new_decisions(source, ledger, states, texts, reviewer, action, now, reason, acknowledged)
     if decisions:
         append_decisions(ledger, decisions)
     return Outcome(tuple(decisions), unchanged)
+
+
+def _check_acknowledgeable(source: Source, language: str, acknowledge: Collection[str]) -> None:
+    """Only warning checks can be acknowledged; an unknown id is a usage error (exit 2)."""
+    problems = []
+    where = source.project.ledger_path(language)
+    for check_id in sorted(set(acknowledge)):
+        if check_id not in checks.CHECKS:
+            problems.append(Problem(where, None, f"cannot acknowledge {check_id!r}: no such check (see `outreach check --list`)"))
+        elif checks.CHECKS[check_id].severity != checks.WARNING:
+            problems.append(Problem(where, None, f"cannot acknowledge {check_id!r}: it finds errors, which block approval until the text is fixed"))
+    if problems:
+        raise ContentError(problems, unusable=True)
+
+
+def _acknowledgements(
+    string_id: str, findings: list[checks.Finding], acknowledge: Collection[str]
+) -> tuple[tuple[Acknowledgement, ...], list[str]]:
+    """The string's warnings the reviewer acknowledged, and a refusal message for each one they did not."""
+    warnings = [f for f in findings if f.severity == checks.WARNING]
+    accepted = tuple(Acknowledgement(f.check, f.message) for f in warnings if f.check in acknowledge)
+    refused = [
+        f"{string_id}: cannot approve without acknowledging the warning: {f.message} [{f.check}] (once read, acknowledge it: --acknowledge {f.check}, or y in review)"
+        for f in warnings
+        if f.check not in acknowledge
+    ]
+    return accepted, refused
 
 
 STATUS_COLUMNS = (State.APPROVED, State.NEEDS_REVIEW, State.DRAFT, State.MACHINE, State.STALE, State.REJECTED, State.MISSING)

@@ -6,11 +6,18 @@ msgstr the translation. Machine and contributor drafts carry the gettext
 the text came from; other translator comments belong to translators and are kept.
 When the English changes, the translation stays as a fuzzy draft with the
 previous English kept as `#| msgid`. Nothing here ever discards a translation.
+
+A machine back-translation into English, for reviewers, is kept as one more
+`outreach:` comment line ("back-translation (ENGINE, DATE, of translation
+HASH): TEXT"): a comment, so no tool can take it for the translation, and tied
+to the exact translation it was made from, so an edited translation's old
+back-translation reads as stale.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +32,45 @@ from pipeline.project import Project
 MARK = "outreach:"
 FUZZY = "fuzzy"
 BRACE_FORMAT = "python-brace-format"
+
+
+BACK_TRANSLATION = "back-translation"
+_BACK_LINE = re.compile(
+    rf"^{BACK_TRANSLATION} \((?P<engine>.+?), (?P<date>\d{{4}}-\d{{2}}-\d{{2}}), of translation (?P<of>[0-9a-f]{{16}})\):(?: (?P<text>.*))?$"
+)
+
+
+def translation_fingerprint(translation: str) -> str:
+    """The first 16 hex digits of the translation's SHA-256: what a back-translation was made from."""
+    return hashlib.sha256(translation.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class BackTranslation:
+    """A machine translation of a translation back into English, with where it came from."""
+
+    text: str
+    engine: str  # engine, package and version, e.g. "Argos Translate model translate-es_en-1_0 1.0 (es→en)"
+    date: str  # YYYY-MM-DD
+    of: str  # translation_fingerprint() of the translation it was made from
+
+    def is_current(self, translation: str) -> bool:
+        """Whether it was made from exactly this translation (a stale one is not shown as current)."""
+        return self.of == translation_fingerprint(translation)
+
+
+def _back_translation_line(back: BackTranslation) -> str:
+    text = " ".join(back.text.split())  # one comment line: a line break would become a translator's comment
+    engine = " ".join(back.engine.split())
+    return f"{BACK_TRANSLATION} ({engine}, {back.date}, of translation {back.of}): {text}"
+
+
+def _read_back_translation(lines: list[str]) -> BackTranslation | None:
+    for line in lines:
+        match = _BACK_LINE.match(line)
+        if match:
+            return BackTranslation(match["text"] or "", match["engine"], match["date"], match["of"])
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +88,17 @@ class CatalogEntry:
     translator_notes: tuple[str, ...] = ()  # translator comments a person wrote
     source_notes: tuple[str, ...] = ()  # extracted comments: kind of string, note for translators
     occurrences: tuple[tuple[str, str], ...] = ()  # (source file, line)
+    back_translation: BackTranslation | None = None  # current or stale: see current_back_translation
 
     @property
     def is_machine(self) -> bool:
         return bool(self.provenance and self.provenance.startswith("machine draft"))
+
+    @property
+    def current_back_translation(self) -> str:
+        """The stored back-translation's text if it was made from the current translation, else ""."""
+        back = self.back_translation
+        return back.text if back is not None and back.is_current(self.translation) else ""
 
 
 def _provenance_lines(entry: polib.POEntry) -> list[str]:
@@ -60,7 +113,7 @@ def _set_provenance(entry: polib.POEntry, lines: list[str]) -> None:
 
 def _entry_view(entry: polib.POEntry) -> CatalogEntry:
     lines = _provenance_lines(entry)
-    origin = next((line for line in lines if not line.startswith(("check", "rejected by"))), None)
+    origin = next((line for line in lines if not line.startswith(("check", "rejected by", BACK_TRANSLATION))), None)
     return CatalogEntry(
         id=entry.msgctxt or "",
         english=entry.msgid,
@@ -73,6 +126,7 @@ def _entry_view(entry: polib.POEntry) -> CatalogEntry:
         translator_notes=tuple(line for line in entry.tcomment.splitlines() if line.strip() and not line.startswith(MARK)),
         source_notes=tuple(line for line in entry.comment.splitlines() if line.strip()),
         occurrences=tuple((str(path), str(line)) for path, line in entry.occurrences),
+        back_translation=_read_back_translation(lines),
     )
 
 
@@ -180,6 +234,16 @@ class Catalog:
 
     def to_text(self) -> str:
         return self.po.__unicode__()
+
+    def set_back_translation(self, string_id: str, back: BackTranslation) -> None:
+        """Store a back-translation beside a string's translation, replacing any older one.
+
+        It goes after this project's other comment lines and never touches the
+        translation, its flags or a translator's comments.
+        """
+        entry = self._entry(string_id)
+        kept = [line for line in _provenance_lines(entry) if not line.startswith(BACK_TRANSLATION)]
+        _set_provenance(entry, [*kept, _back_translation_line(back)])
 
 
 HEADER_COMMENT = (

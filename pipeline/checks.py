@@ -22,7 +22,7 @@ from pathlib import Path
 import phonenumbers
 from phonenumbers import shortnumberinfo
 
-from pipeline import spans
+from pipeline import similarity, spans
 from pipeline.content import Language, Source, SourceString
 from pipeline.hotlines import EU_MEMBERS, Hotline, published_numbers
 
@@ -94,6 +94,7 @@ class TranslationCase:
     string: SourceString
     translation: str
     regions: frozenset[str]  # regions of the editions printed in this language
+    back_translation: str = ""  # a stored machine back-translation of this very translation, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +267,18 @@ def check_script(case: TranslationCase) -> Iterator[str]:
 def check_translation_wording(case: TranslationCase) -> Iterator[str]:
     """Person-first, non-stigmatising words (source/wording.yaml)."""
     yield from _stigma(case.source, case.language.code, case.translation)
+
+
+@check("back-translation", WARNING, "translation")
+def check_back_translation(case: TranslationCase) -> Iterator[str]:
+    """The stored back-translation into English is close to the English (chrF)."""
+    english, back = case.string.text, case.back_translation
+    if back and similarity.is_low_similarity(english, back):
+        shown = back if len(back) <= 80 else back[:80] + "…"
+        yield (
+            f"the back-translation says {shown!r}: chrF {similarity.score_similarity(english, back):.0f} "
+            f"against the English (below {similarity.LOW_SIMILARITY:.0f}); check the meaning"
+        )
 
 
 def length_limit(source: Source, string: SourceString) -> tuple[int, str]:
@@ -481,10 +494,14 @@ def edition_regions(source: Source, language: str) -> frozenset[str]:
     return frozenset(e.region for e in source.editions.values() if e.language == language)
 
 
-def check_translation(source: Source, language: str, string_id: str, translation: str) -> list[Finding]:
-    """Run every translation check on one string; an empty translation only gets `empty`."""
+def check_translation(source: Source, language: str, string_id: str, translation: str, back_translation: str = "") -> list[Finding]:
+    """Run every translation check on one string; an empty translation only gets `empty`.
+
+    `back_translation` is the stored back-translation of exactly this translation
+    (CatalogEntry.current_back_translation), when there is one.
+    """
     string = source.strings[string_id]
-    case = TranslationCase(source, source.languages[language], string, translation, edition_regions(source, language))
+    case = TranslationCase(source, source.languages[language], string, translation, edition_regions(source, language), back_translation)
     selected = [CHECKS["empty"]] if not translation.strip() else [c for c in CHECKS.values() if c.scope == "translation"]
     return [
         Finding(c.id, c.severity, message, string_id=string_id, language=language)

@@ -175,6 +175,43 @@ def translate(ctx: Context, languages: tuple[str, ...], all_languages: bool, fro
                 click.echo(f"  {string_id}: {finding}")
 
 
+@main.command()
+@click.argument("languages", nargs=-1)
+@click.option("--all", "all_languages", is_flag=True, help="Every language that has an edition.")
+@pass_context
+@report_errors
+def backtranslate(ctx: Context, languages: tuple[str, ...], all_languages: bool) -> None:
+    """Draft an English back-translation of each translation, for reviewers.
+
+    Uses the reverse Argos model (LANGUAGE -> en) offline and stores each
+    back-translation as a comment beside its entry, with the model and date.
+    `outreach review` shows it next to the English with a word diff and a chrF
+    score; a low score is a warning. Translations that already have a
+    back-translation of their current text are skipped.
+    """
+    from pipeline.backtranslate import backtranslate_language, load_back_engine
+    from pipeline.catalog import catalog_languages
+
+    source = ctx.source
+    chosen = catalog_languages(source) if all_languages else list(languages)
+    if not chosen:
+        raise click.UsageError("name at least one language, or pass --all")
+    for language in chosen:
+        if language == "en":
+            raise click.BadParameter("English is the source: there is nothing to back-translate", param_hint="LANGUAGES")
+        translated_language(ctx, language)
+    for language in chosen:
+        report = backtranslate_language(
+            source, language, lambda language=language: load_back_engine(source, language), now(), progress=log.info
+        )
+        parts = [f"{len(report.translated)} back-translated", f"{len(report.current)} already current"]
+        if report.low:
+            parts.append(f"{len(report.low)} far from the English (warnings in `outreach check` and `outreach review`)")
+        click.echo(f"{language}: " + ", ".join(parts) + ("" if report.wrote else " (nothing to do)"))
+        for string_id, score in report.low.items():
+            click.echo(f"  {string_id}: chrF {score:.0f}")
+
+
 # ------------------------------------------------------------------ models
 
 
@@ -247,7 +284,9 @@ def status(ctx: Context, languages: tuple[str, ...]) -> None:
         click.echo(f"{language:8}  " + "  ".join(str(counts[c]).rjust(w) for c, w in zip(STATUS_COLUMNS, widths)))
 
 
-def _decide(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, action: str, reason: str = "") -> None:
+def _decide(
+    ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, action: str, reason: str = "", acknowledge: tuple[str, ...] = ()
+) -> None:
     from pipeline.approval import ENGLISH, decide
 
     if language != ENGLISH:  # English is signed off in the same ledger, against source/
@@ -255,10 +294,12 @@ def _decide(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, ac
     unknown = [i for i in ids if i not in ctx.source.strings]
     if unknown:
         raise click.BadParameter(f"no such string: {', '.join(unknown)} (ids are in source/facts.yaml and source/strings.yaml)", param_hint="IDS")
-    outcome = decide(ctx.source, language, list(ids), reviewer_name(reviewer), action, now(), reason)
+    outcome = decide(ctx.source, language, list(ids), reviewer_name(reviewer), action, now(), reason, acknowledge)
     verb = "approved" if action == "approve" else "rejected"
     for decision in outcome.decisions:
         click.echo(f"{language}: {decision.string_id} {verb} by {decision.reviewer} ({decision.hash[:12]})")
+        for item in decision.acknowledged:
+            click.echo(f"    acknowledged: {item.message} [{item.check}]")
     for string_id in outcome.unchanged:
         click.echo(f"{language}: {string_id} was already {verb}; nothing recorded")
 
@@ -267,15 +308,19 @@ def _decide(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, ac
 @click.argument("language")
 @click.argument("ids", nargs=-1, required=True)
 @click.option("--reviewer", required=True, help="Your name, as it should appear in the audit trail.")
+@click.option("--acknowledge", "acknowledge", multiple=True, metavar="CHECK",
+              help="A warning check you have read and accept (repeatable); every warning must be named.")
 @pass_context
 @report_errors
-def approve(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str) -> None:
+def approve(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, acknowledge: tuple[str, ...]) -> None:
     """Approve the current translation of each ID against the current English.
 
+    A string with warnings is approved only when each warning's check is named
+    with --acknowledge; the warnings go into the ledger record.
     With LANGUAGE `en`, sign off the English wording as it now stands in source/
     (after checking it against its citations and updating its `review` record).
     """
-    _decide(ctx, language, ids, reviewer, "approve")
+    _decide(ctx, language, ids, reviewer, "approve", acknowledge=acknowledge)
 
 
 @main.command()
@@ -315,6 +360,8 @@ def history(ctx: Context, language: str, string_id: str | None) -> None:
         click.echo(f"    {language}: {decision.translation}")
         if decision.reason:
             click.echo(f"    reason: {decision.reason}")
+        for item in decision.acknowledged:
+            click.echo(f"    acknowledged warning: {item.message} [{item.check}]")
     if ledger.problems:
         sys.exit(1)
 

@@ -2,8 +2,9 @@
 
 One JSON Lines file per language under translations/ledger/. Records are only
 ever added. Each binds the reviewer, the time, the exact English and the exact
-translation (with their SHA-256) and carries the hash of the record before it,
-so any edit, removal or reordering of past records breaks the chain.
+translation (with their SHA-256), and for an approval the warnings the reviewer
+acknowledged, and carries the hash of the record before it, so any edit,
+removal or reordering of past records breaks the chain.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import ContentError, Problem
 from pipeline.fsutil import read_text_file, write_atomic
@@ -24,6 +26,14 @@ ACTIONS = ("approve", "reject")
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """A warning the reviewer named when approving: the check's id and the message they saw."""
+
+    check: str
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +52,9 @@ class Decision:
     reason: str
     previous: str  # hash of the record before, GENESIS for the first
     hash: str
+    # Warnings the reviewer acknowledged when approving. Hashed when present; records
+    # written before this field existed (or with none) hash as they always did.
+    acknowledged: tuple[Acknowledgement, ...] = ()
 
     def matches(self, english: str, translation: str) -> bool:
         """Whether this decision was made on exactly these texts."""
@@ -49,7 +62,7 @@ class Decision:
 
 
 def _record_hash(fields: dict) -> str:
-    body = {k: v for k, v in fields.items() if k != "hash"}
+    body = {k: v for k, v in record_fields(fields).items() if k != "hash"}
     return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
 
@@ -63,10 +76,11 @@ def make_decision(
     translation: str,
     now: dt.datetime,
     reason: str = "",
+    acknowledged: tuple[Acknowledgement, ...] = (),
 ) -> Decision:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
-    fields = {
+    fields: dict[str, Any] = {
         "language": language,
         "string_id": string_id,
         "action": action,
@@ -79,7 +93,18 @@ def make_decision(
         "reason": reason,
         "previous": previous,
     }
+    if acknowledged:
+        fields["acknowledged"] = tuple(acknowledged)
     return Decision(**fields, hash=_record_hash(fields))
+
+
+def record_fields(fields: dict) -> dict:
+    """A record's fields as written to the ledger: acknowledgements as objects, left out when there are none."""
+    acknowledged = fields.get("acknowledged")
+    rest = {k: v for k, v in fields.items() if k != "acknowledged"}
+    if not acknowledged:
+        return rest
+    return {**rest, "acknowledged": [a if isinstance(a, dict) else {"check": a.check, "message": a.message} for a in acknowledged]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +144,14 @@ def read_ledger(project: Project, language: str) -> Ledger:
             continue
         try:
             fields = json.loads(line)
+            if "acknowledged" in fields:
+                fields["acknowledged"] = tuple(Acknowledgement(**item) for item in fields["acknowledged"])
             decision = Decision(**fields)
-        except (json.JSONDecodeError, TypeError) as exc:
+        except (json.JSONDecodeError, TypeError, AttributeError) as exc:
             raise ContentError([Problem(path, number, f"not a ledger record: {exc}")], unusable=True) from None
-        wrong = [name for name, value in asdict(decision).items() if not isinstance(value, str)]
+        texts = [(name, getattr(decision, name)) for name in Decision.__dataclass_fields__ if name != "acknowledged"]
+        texts += [(f"acknowledged.{name}", getattr(item, name)) for item in decision.acknowledged for name in ("check", "message")]
+        wrong = [name for name, value in texts if not isinstance(value, str)]
         if wrong:
             raise ContentError([Problem(path, number, f"not a ledger record: {', '.join(wrong)} must be text")], unusable=True)
         if broken:
@@ -151,6 +180,6 @@ def append_decisions(ledger: Ledger, new: list[Decision]) -> Ledger:
     existing = read_text_file(ledger.path) if ledger.path.exists() else ""
     if existing and not existing.endswith("\n"):
         existing += "\n"
-    lines = [json.dumps(asdict(d), ensure_ascii=False, sort_keys=True) for d in new]
+    lines = [json.dumps(record_fields(asdict(d)), ensure_ascii=False, sort_keys=True) for d in new]
     write_atomic(ledger.path, existing + "".join(line + "\n" for line in lines))
     return Ledger(ledger.language, ledger.path, ledger.decisions + tuple(new), ())

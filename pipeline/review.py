@@ -2,11 +2,15 @@
 
 `outreach review LANG` walks the strings that need a decision (every state but
 approved and missing, in source order) and shows for each its English, the old
-English as a word diff when the English changed, the current text, where that
-text came from and what the checks found. The reviewer approves, edits, rejects
+English as a word diff when the English changed, the current text, its
+machine back-translation into English (when `outreach backtranslate` stored one
+for this very text) with a word diff against the English and its chrF score,
+where the text came from and what the checks found. The reviewer approves, edits, rejects
 or skips it. Each decision goes through `approval.decide` at once, so quitting
 loses nothing; an edit is written to the PO as a person's text awaiting review
-and the string is shown again so it can be approved.
+and the string is shown again so it can be approved. Approving a string with
+warnings asks for a key press per warning; the acknowledged warnings go into
+the ledger record.
 
 Nothing here talks to a terminal: the caller passes the functions that read a
 key, read a line, write text and open an editor, so tests can script a session.
@@ -19,15 +23,16 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pipeline import checks
+from pipeline import checks, similarity
 from pipeline.approval import ENGLISH, State, StringState, decide, string_states
-from pipeline.catalog import Catalog, read_catalog, sync_catalog, write_catalog
+from pipeline.catalog import BACK_TRANSLATION, BackTranslation, Catalog, read_catalog, sync_catalog, write_catalog
 from pipeline.content import Source
 from pipeline.errors import ContentError, Problem
 from pipeline.ledger import read_ledger
 
 SKIPPED_STATES = (State.APPROVED, State.MISSING)
 KEYS_HELP = "[a]pprove  [e]dit  [E]dit in $EDITOR  [r]eject  [s]kip  [q]uit"
+ACKNOWLEDGE_KEY = "y"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +57,21 @@ class ReviewItem:
     provenance: tuple[str, ...]  # the entry's `outreach:` comment lines
     note: str  # the note for translators from source/
     findings: tuple[checks.Finding, ...]
+    back_translation: BackTranslation | None = None  # as stored; may be of an earlier translation
 
     @property
     def errors(self) -> list[checks.Finding]:
         return checks.errors_of(self.findings)
+
+    @property
+    def warnings(self) -> list[checks.Finding]:
+        return [f for f in self.findings if f.severity == checks.WARNING]
+
+    @property
+    def current_back_translation(self) -> BackTranslation | None:
+        """The stored back-translation if it was made from the translation shown, else None."""
+        back = self.back_translation
+        return back if back is not None and back.is_current(self.state.translation) else None
 
 
 def strings_to_review(source: Source, language: str) -> list[str]:
@@ -72,13 +88,16 @@ def read_review_item(source: Source, language: str, string_id: str) -> ReviewIte
     previous = None
     if item.state is State.STALE and item.entry is not None:
         previous = item.entry.previous_english or (item.entry.english if item.entry.english != item.english else None)
-    findings = checks.check_translation(source, language, string_id, item.translation) if item.translation else []
+    back = item.entry.back_translation if item.entry is not None else None
+    current_back = item.entry.current_back_translation if item.entry is not None else ""
+    findings = checks.check_translation(source, language, string_id, item.translation, current_back) if item.translation else []
     return ReviewItem(
         state=item,
         previous_english=previous,
-        provenance=item.entry.provenance_lines if item.entry is not None else (),
+        provenance=tuple(line for line in item.entry.provenance_lines if not line.startswith(BACK_TRANSLATION)) if item.entry is not None else (),
         note=source.strings[string_id].note,
         findings=tuple(findings),
+        back_translation=back,
     )
 
 
@@ -105,6 +124,7 @@ def describe_item(item: ReviewItem, language: str, position: int, total: int) ->
         lines.append(f"  was:      {item.previous_english}")
         lines.append(f"  changes:  {word_diff(item.previous_english, state.english)}")
     lines.append(f"  {language + ':':9} {state.translation}")
+    lines += describe_back_translation(item, language)
     if state.state is State.REJECTED and state.decision is not None:
         lines.append(f"  rejected by {state.decision.reviewer}, {state.decision.time}: {state.decision.reason}")
     for number, line in enumerate(item.provenance):
@@ -116,6 +136,24 @@ def describe_item(item: ReviewItem, language: str, position: int, total: int) ->
     if item.errors:
         lines.append("  cannot be approved until the errors are fixed: edit it, reject it or skip it")
     return "\n".join(lines)
+
+
+def describe_back_translation(item: ReviewItem, language: str) -> list[str]:
+    """The back-translation lines of a string: text, provenance, word diff against the English, chrF."""
+    back = item.current_back_translation
+    if back is None:
+        if item.back_translation is not None and item.state.translation:
+            return [f"  back:     (out of date: made from an earlier translation; run `outreach backtranslate {language}`)"]
+        return []
+    score = similarity.score_similarity(item.state.english, back.text)
+    low = similarity.is_low_similarity(item.state.english, back.text)
+    verdict = f"LOW, below {similarity.LOW_SIMILARITY:.0f}" if low else "0-100, higher is closer"
+    return [
+        f"  back:     {back.text}",
+        f"            (machine back-translation into English: {back.engine}, {back.date})",
+        f"  diff:     {word_diff(item.state.english, back.text)}",
+        f"  chrF:     {score:.0f} ({verdict})",
+    ]
 
 
 def person_text_errors(findings: list[checks.Finding]) -> list[str]:
@@ -204,7 +242,11 @@ class _Session:
             if key == "a":
                 if item.errors:
                     self.write(f"{string_id}: cannot approve: " + "; ".join(f"{f.message} [{f.check}]" for f in item.errors))
-                elif self.record(string_id, "approve"):
+                    continue
+                acknowledged = self.acknowledge(item)
+                if acknowledged is None:
+                    self.write(f"{string_id}: not approved: every warning must be acknowledged first")
+                elif self.record(string_id, "approve", acknowledge=acknowledged):
                     self.approved.append(string_id)
                     return True
             elif key == "r":
@@ -235,10 +277,21 @@ class _Session:
         self.write(f"{string_id}: saved your text; it awaits approval")
         return True
 
-    def record(self, string_id: str, action: str, reason: str = "") -> bool:
+    def acknowledge(self, item: ReviewItem) -> tuple[str, ...] | None:
+        """Ask for a key press per warning; the acknowledged check ids, or None if one was not acknowledged."""
+        acknowledged: list[str] = []
+        for finding in item.warnings:
+            self.write(f"  {finding.severity}: {finding.message} [{finding.check}]")
+            self.write(f"  press {ACKNOWLEDGE_KEY} to acknowledge this warning and go on approving, any other key to go back")
+            if self.read_key() != ACKNOWLEDGE_KEY:
+                return None
+            acknowledged.append(finding.check)
+        return tuple(dict.fromkeys(acknowledged))
+
+    def record(self, string_id: str, action: str, reason: str = "", acknowledge: tuple[str, ...] = ()) -> bool:
         """Append the decision to the ledger now; False (and why) if it was refused."""
         try:
-            outcome = decide(self.source, self.language, [string_id], self.reviewer, action, self.now(), reason)
+            outcome = decide(self.source, self.language, [string_id], self.reviewer, action, self.now(), reason, acknowledge)
         except ContentError as exc:
             for problem in exc.problems:
                 self.write(f"{action} refused: {problem.message}")

@@ -124,18 +124,24 @@ class Protected:
 
 
 def protect(text: str, source: Source, language: str) -> Protected:
+    """English `text` with its protected spans as tokens; glossary terms come back as `language`'s word."""
     terms = list(source.glossary.terms)
     found = protected_spans(text, list(source.glossary.keep), terms)
+
+    def term_word(span: Span) -> str:
+        return source.glossary.terms.get(span.text.lower(), {}).get(language) or span.text
+
+    return protect_spans(text, found, term_word)
+
+
+def protect_spans(text: str, found: list[Span], term_word: Callable[[Span], str]) -> Protected:
+    """Replace each span by a numbered token; a term span comes back as `term_word(span)`, others as they were."""
     pieces, replacements, position = [], [], 0
     for number, span in enumerate(found, start=1):
         pieces.append(text[position:span.start])
         pieces.append(f"[{number}]")
         position = span.end
-        if span.kind == "term":
-            word = source.glossary.terms.get(span.text.lower(), {}).get(language)
-            replacements.append(word or span.text)
-        else:
-            replacements.append(span.text)
+        replacements.append(term_word(span) if span.kind == "term" else span.text)
     pieces.append(text[position:])
     return Protected("".join(pieces), tuple(found), tuple(replacements))
 

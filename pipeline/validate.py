@@ -32,7 +32,7 @@ def validate_project(source: Source, today: dt.date, max_age_days: int, language
         for entry in catalog.views().values():
             if entry.id not in source.strings or not entry.translation.strip():
                 continue
-            for finding in checks.check_translation(source, language, entry.id, entry.translation):
+            for finding in checks.check_translation(source, language, entry.id, entry.translation, entry.current_back_translation):
                 findings.append(
                     checks.Finding(finding.check, finding.severity, finding.message, catalog.path, entry.line, entry.id, language)
                 )
