@@ -104,3 +104,17 @@ def test_a_registry_error_refuses_every_edition_that_prints_the_entry_and_check_
     errors = checks.errors_of(check_findings(source))
     assert any(f.check == "emergency-number" for f in errors)
     assert not Gate(source, NOW.date()).allows(source.editions["en-US"], "card")
+
+
+def test_outreach_check_prints_the_gate_warnings(project_dir, source):
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    hand_edit_po(source, "es", {"call-emergency": {"msgstr": shipped_es(["call-emergency"])["call-emergency"], "fuzzy": False}})
+    result = CliRunner().invoke(main, ["--project", str(project_dir), "check"])
+    assert result.exit_code == 0  # states are warnings, not errors
+    assert "translations/es.po:" in result.output and "warning: es: call-emergency: not marked fuzzy" in result.output
+    assert "[approval-missing]" in result.output and "[final-refused]" in result.output
+    strict = CliRunner().invoke(main, ["--project", str(project_dir), "check", "--strict"])
+    assert strict.exit_code == 1
