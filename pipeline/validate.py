@@ -102,8 +102,7 @@ def _state_finding(source: Source, language: str, item: StringState, po_path) ->
         else:
             message = f"approved in the ledger but the PO marks it fuzzy; approve it again (`outreach approve {language} {item.id}`)"
         return checks.Finding("approval-stale", checks.WARNING, message, path, line, item.id, language)
-    if language != ENGLISH and item.entry is not None and not item.entry.fuzzy and item.translation.strip() \
-            and item.state is not State.REJECTED:
+    if language != ENGLISH and item.entry is not None and not item.entry.fuzzy and item.translation.strip():
         return checks.Finding(
             "approval-missing", checks.WARNING,
             "not marked fuzzy, but no ledger record approves this text (was `fuzzy` removed by hand?); it will not print until approved",
