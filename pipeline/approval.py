@@ -9,7 +9,11 @@ English prints from reviewed source text: a string needs its `review` record in
 source/ (who checked it against its citations) and a sign-off in the English
 ledger (translations/ledger/en.jsonl) of exactly its current text, so editing
 the English in source/ withdraws it until someone signs off the new wording
-(`outreach approve en ID --reviewer NAME`).
+(`outreach approve en ID --key FILE`).
+
+Every decision is signed with the reviewer's SSH key, and the key decides who
+the reviewer is: it must be listed in source/reviewers.yaml for the language. A
+record whose key is no longer listed there approves nothing.
 
 Approving a string that has warnings requires naming each warning's check
 (`acknowledge`); the checks and the messages the reviewer saw go into the
@@ -28,6 +32,8 @@ from pipeline.catalog import Catalog, CatalogEntry, read_catalog, sync_catalog, 
 from pipeline.content import Edition, Source
 from pipeline.errors import ContentError, Problem
 from pipeline.ledger import Acknowledgement, Decision, Ledger, append_decisions, make_decision, read_ledger
+from pipeline.reviewers import read_reviewers
+from pipeline.signing import SigningKey
 
 ENGLISH = "en"
 
@@ -50,6 +56,7 @@ class StringState:
     translation: str  # what a proof shows: the translation, or "" when missing
     entry: CatalogEntry | None
     decision: Decision | None
+    note: str = ""  # why a recorded decision no longer counts (its key is no longer listed)
 
 
 def english_states(source: Source, ledger: Ledger) -> dict[str, StringState]:
@@ -58,7 +65,10 @@ def english_states(source: Source, ledger: Ledger) -> dict[str, StringState]:
     result = {}
     for string in source.strings.values():
         decision = latest.get(string.id)
-        if decision is not None and decision.matches(string.text, string.text):
+        note = ledger.revocation(decision) if decision is not None else ""
+        if note:
+            state = State.NEEDS_REVIEW
+        elif decision is not None and decision.matches(string.text, string.text):
             state = State.REJECTED if decision.action == "reject" else State.APPROVED
         elif decision is not None:
             state = State.STALE  # signed off, but the English has changed since
@@ -66,7 +76,7 @@ def english_states(source: Source, ledger: Ledger) -> dict[str, StringState]:
             state = State.NEEDS_REVIEW
         if state is State.APPROVED and string.review is None:
             state = State.NEEDS_REVIEW
-        result[string.id] = StringState(string.id, state, string.text, string.text, None, decision)
+        result[string.id] = StringState(string.id, state, string.text, string.text, None, decision, note)
     return result
 
 
@@ -78,12 +88,14 @@ def string_states(source: Source, catalog: Catalog, ledger: Ledger) -> dict[str,
     for string in source.strings.values():
         entry = views.get(string.id)
         decision = latest.get(string.id)
+        note = ledger.revocation(decision) if decision is not None else ""
+        valid = None if note else decision
         if entry is None or not entry.translation.strip():
             state = State.MISSING
         elif entry.english != string.text or entry.previous_english is not None:
             state = State.STALE
-        elif decision is not None and decision.matches(string.text, entry.translation):
-            if decision.action == "reject":
+        elif valid is not None and valid.matches(string.text, entry.translation):
+            if valid.action == "reject":
                 state = State.REJECTED
             else:
                 state = State.APPROVED if not entry.fuzzy else State.NEEDS_REVIEW
@@ -91,7 +103,7 @@ def string_states(source: Source, catalog: Catalog, ledger: Ledger) -> dict[str,
             state = State.MACHINE if entry.is_machine else State.DRAFT
         else:
             state = State.NEEDS_REVIEW
-        result[string.id] = StringState(string.id, state, string.text, entry.translation if entry else "", entry, decision)
+        result[string.id] = StringState(string.id, state, string.text, entry.translation if entry else "", entry, decision, note)
     return result
 
 
@@ -126,24 +138,26 @@ def decide(
     source: Source,
     language: str,
     string_ids: list[str],
-    reviewer: str,
+    key: SigningKey,
     action: str,
     now: dt.datetime,
     reason: str = "",
+    reviewer: str | None = None,
     acknowledge: Collection[str] = (),
 ) -> Outcome:
-    """Approve or reject strings of one language: all of them, or none if any cannot be.
+    """Approve or reject strings of one language, signed with `key`: all of them, or none if any cannot be.
 
-    `acknowledge` names the warning checks the reviewer has read and accepts;
-    approving a string with a warning whose check is not named is refused.
+    The reviewer is the owner of `key` in source/reviewers.yaml; `reviewer`, if
+    given, must be that name. `acknowledge` names the warning checks the reviewer
+    has read and accepts; approving a string with a warning whose check is not
+    named is refused.
     """
     _check_acknowledgeable(source, language, acknowledge)
-    if language == ENGLISH:
-        return _decide_english(source, string_ids, reviewer, action, now, reason, acknowledge)
-    if language not in source.languages:
+    if language != ENGLISH and language not in source.languages:
         raise ContentError([Problem(source.project.source / "languages.yaml", None, f"{language!r} is not a translated language")])
-    if not reviewer.strip():
-        raise ContentError([Problem(source.project.po_path(language), None, "a reviewer name is required")])
+    signer = signer_name(source, key, language, reviewer)
+    if language == ENGLISH:
+        return _decide_english(source, string_ids, key, signer, action, now, reason, acknowledge)
     project = source.project
     catalog = read_catalog(project, language)
     ledger = read_ledger(project, language)
@@ -172,13 +186,13 @@ def decide(
         raise ContentError(problems)
 
     texts = {i: catalog.translation(i) for i in string_ids}
-    decisions, unchanged = _new_decisions(source, ledger, states, texts, reviewer, action, now, reason, acknowledged)
+    decisions, unchanged = _new_decisions(source, ledger, states, texts, key, signer, action, now, reason, acknowledged)
     for decision in decisions:
         # The PO shows the latest decision too, so a translator working in Poedit sees a rejection's reason.
         if action == "approve":
             catalog.approve(decision.string_id)
         else:
-            catalog.reject(decision.string_id, f"rejected by {reviewer}, {now.date().isoformat()}: {reason}")
+            catalog.reject(decision.string_id, f"rejected by {signer}, {now.date().isoformat()}: {reason}")
     # Ledger first: if the run dies before the catalog is written, the entry is
     # still fuzzy, so nothing counts as approved until a rerun completes it.
     if decisions:
@@ -192,6 +206,7 @@ def _new_decisions(
     ledger: Ledger,
     states: dict[str, StringState],
     texts: dict[str, str],
+    key: SigningKey,
     reviewer: str,
     action: str,
     now: dt.datetime,
@@ -207,8 +222,8 @@ def _new_decisions(
         if string_id in unchanged:
             continue
         decision = make_decision(
-            previous, ledger.language, string_id, action, reviewer, source.english(string_id), text, now, reason,
-            (acknowledged or {}).get(string_id, ()),
+            previous, ledger.language, string_id, action, reviewer, source.english(string_id), text, now, reason, key,
+            acknowledged=(acknowledged or {}).get(string_id, ()),
         )
         decisions.append(decision)
         previous = decision.hash
@@ -216,7 +231,8 @@ def _new_decisions(
 
 
 def _decide_english(
-    source: Source, string_ids: list[str], reviewer: str, action: str, now: dt.datetime, reason: str, acknowledge: Collection[str] = ()
+    source: Source, string_ids: list[str], key: SigningKey, reviewer: str, action: str, now: dt.datetime, reason: str,
+    acknowledge: Collection[str] = (),
 ) -> Outcome:
     """Sign off (or reject) English wording as it stands in source/; source check errors block a sign-off."""
     ledger = read_ledger(source.project, ENGLISH)
@@ -240,7 +256,7 @@ def _decide_english(
     if problems:
         raise ContentError(problems)
     texts = {i: source.english(i) for i in string_ids}
-    decisions, unchanged = _new_decisions(source, ledger, states, texts, reviewer, action, now, reason, acknowledged)
+    decisions, unchanged = _new_decisions(source, ledger, states, texts, key, reviewer, action, now, reason, acknowledged)
     if decisions:
         append_decisions(ledger, decisions)
     return Outcome(tuple(decisions), unchanged)
@@ -271,6 +287,19 @@ def _acknowledgements(
         if f.check not in acknowledge
     ]
     return accepted, refused
+
+
+def signer_name(source: Source, key: SigningKey, language: str, claimed: str | None = None) -> str:
+    """The name of the reviewer who owns `key`, if they may decide on `language`; ContentError otherwise."""
+    reviewers = read_reviewers(source.project)
+    entry = reviewers.by_key(key.public_line)
+    if entry is None:
+        raise ContentError([Problem(reviewers.path, None, f"key {key.fingerprint} ({key.path}) is not listed: only a listed reviewer can approve or reject (see `outreach reviewers add`)")])
+    if not entry.may_review(language):
+        raise ContentError([Problem(reviewers.path, entry.line, f"{entry.name} may review {', '.join(entry.languages)} only, not {language}")])
+    if claimed is not None and claimed.strip() != entry.name:
+        raise ContentError([Problem(reviewers.path, entry.line, f"--reviewer {claimed.strip()!r} does not match the key's owner {entry.name!r} (key {key.fingerprint})")])
+    return entry.name
 
 
 STATUS_COLUMNS = (State.APPROVED, State.NEEDS_REVIEW, State.DRAFT, State.MACHINE, State.STALE, State.REJECTED, State.MISSING)

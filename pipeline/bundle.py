@@ -24,6 +24,7 @@ from pipeline.build import Gate, final_path
 from pipeline.content import Source
 from pipeline.errors import ContentError, Problem
 from pipeline.fsutil import guard_path, write_atomic
+from pipeline.ledger import read_ledger
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 CONTENT_FOLDERS = ("source", "translations", "templates")
@@ -119,6 +120,7 @@ def build_bundle(source: Source, renderer, gate: Gate) -> Bundle:
         "source_revision": source_revision(root),
         "content_sha256": content_digest(root),
         "registry_compiled": source.registry.compiled.isoformat(),
+        "ledger_heads": ledger_heads(source),
         "files": files,
     }
     manifest_text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -132,6 +134,12 @@ def build_bundle(source: Source, renderer, gate: Gate) -> Bundle:
     zip_path = release / "outreach-release.zip"
     write_atomic(zip_path, _zip({**payload, "manifest.json": manifest_text.encode()}))
     return Bundle(manifest_path, zip_path, len(files))
+
+
+def ledger_heads(source: Source) -> dict[str, str]:
+    """Each ledger's head hash by language: its newest record's hash, which chains every record before it."""
+    folder = source.project.ledger_path(ENGLISH).parent
+    return {path.stem: read_ledger(source.project, path.stem).head for path in sorted(folder.glob("*.jsonl"))}
 
 
 def _approvals(source: Source, language: str, ids: list[str], states) -> list[dict]:

@@ -24,11 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipeline import checks, similarity
-from pipeline.approval import ENGLISH, State, StringState, decide, string_states
+from pipeline.approval import ENGLISH, State, StringState, decide, signer_name, string_states
 from pipeline.catalog import BACK_TRANSLATION, BackTranslation, Catalog, read_catalog, sync_catalog, write_catalog
 from pipeline.content import Source
 from pipeline.errors import ContentError, Problem
 from pipeline.ledger import read_ledger
+from pipeline.signing import SigningKey
 
 SKIPPED_STATES = (State.APPROVED, State.MISSING)
 KEYS_HELP = "[a]pprove  [e]dit  [E]dit in $EDITOR  [r]eject  [s]kip  [q]uit"
@@ -161,26 +162,29 @@ def person_text_errors(findings: list[checks.Finding]) -> list[str]:
     return [f"check: {f.message} [{f.check}]" for f in checks.errors_of(findings)]
 
 
-def save_edit(source: Source, language: str, string_id: str, text: str, reviewer: str, now: dt.datetime) -> None:
-    """Write a reviewer's new wording for one string into the language's PO."""
+def save_edit(
+    source: Source, language: str, string_id: str, text: str, reviewer: str, now: dt.datetime, tool: str = "outreach review"
+) -> None:
+    """Write a reviewer's new wording for one string into the language's PO; `tool` names where it was typed."""
     catalog = _synced_catalog(source, language)
     if not catalog.has(string_id):
         raise ContentError([Problem(catalog.path, None, f"{string_id}: no such string")])
     day = now.astimezone(dt.timezone.utc).date().isoformat()
     findings = checks.check_translation(source, language, string_id, text)
-    catalog.set_person_text(string_id, text, f"edited by {reviewer} in outreach review, {day}", person_text_errors(findings))
+    catalog.set_person_text(string_id, text, f"edited by {reviewer} in {tool}, {day}", person_text_errors(findings))
     write_catalog(catalog, now)
 
 
 def run_review(
     source: Source,
     language: str,
-    reviewer: str,
+    key: SigningKey,
     now: Callable[[], dt.datetime],
     read_key: Callable[[], str],
     read_line: Callable[[str], str],
     write: Callable[[str], None],
     edit_in_editor: Callable[[str], str | None],
+    reviewer: str | None = None,
 ) -> ReviewSummary:
     """Review every string of `language` that needs a decision, one at a time.
 
@@ -188,9 +192,11 @@ def run_review(
     can be long). `read_key` returns one key press, `read_line(prompt)` a line
     of text, `edit_in_editor(text)` the edited text (None when the editor was
     closed without saving). EOFError from either reader ends the session like `q`.
+    Decisions are signed with `key`, whose owner in source/reviewers.yaml is the
+    reviewer (`reviewer`, if given, must be that name).
     """
-    _check_can_review(source, language, reviewer)
-    session = _Session(source, language, reviewer, now, read_key, read_line, write, edit_in_editor)
+    name = _check_can_review(source, language, key, reviewer)
+    session = _Session(source, language, key, name, now, read_key, read_line, write, edit_in_editor)
     queue = strings_to_review(source, language)
     if not queue:
         write(f"{language}: nothing to review")
@@ -210,6 +216,7 @@ class _Session:
 
     source: Source
     language: str
+    key: SigningKey
     reviewer: str
     now: Callable[[], dt.datetime]
     read_key: Callable[[], str]
@@ -291,7 +298,9 @@ class _Session:
     def record(self, string_id: str, action: str, reason: str = "", acknowledge: tuple[str, ...] = ()) -> bool:
         """Append the decision to the ledger now; False (and why) if it was refused."""
         try:
-            outcome = decide(self.source, self.language, [string_id], self.reviewer, action, self.now(), reason, acknowledge)
+            outcome = decide(
+                self.source, self.language, [string_id], self.key, action, self.now(), reason, self.reviewer, acknowledge=acknowledge
+            )
         except ContentError as exc:
             for problem in exc.problems:
                 self.write(f"{action} refused: {problem.message}")
@@ -312,15 +321,16 @@ class _Session:
         )
 
 
-def _check_can_review(source: Source, language: str, reviewer: str) -> None:
-    """Refuse before showing anything if no decision could be recorded."""
+def _check_can_review(source: Source, language: str, key: SigningKey, reviewer: str | None) -> str:
+    """Refuse before showing anything if no decision could be recorded; the reviewer's name."""
     if language == ENGLISH or language not in source.languages:
         raise ContentError([Problem(source.project.source / "languages.yaml", None, f"{language!r} is not a translated language")])
-    if not reviewer.strip():
-        raise ContentError([Problem(source.project.po_path(language), None, "a reviewer name is required")])
+    name = signer_name(source, key, language, reviewer)
     ledger = read_ledger(source.project, language)
-    if ledger.problems:
-        raise ContentError(list(ledger.problems))
+    errors = [p for p in ledger.problems if p.severity == "error"]
+    if errors:
+        raise ContentError(errors)
+    return name
 
 
 def _synced_catalog(source: Source, language: str) -> Catalog:

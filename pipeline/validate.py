@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pipeline import checks
+from pipeline.anchor import check_ledgers_anchored
 from pipeline.approval import (
     ENGLISH,
     State,
@@ -24,8 +25,9 @@ from pipeline.content import Source
 from pipeline.ledger import read_ledger, text_hash
 
 
-def validate_project(source: Source, today: dt.date, max_age_days: int, languages: list[str] | None = None) -> list[checks.Finding]:
-    """Source, registry, every catalog's translations and every ledger's chain (English's too)."""
+def validate_project(source: Source, today: dt.date, max_age_days: int, languages: list[str] | None = None, since: str = "HEAD") -> list[checks.Finding]:
+    """Source, registry, every catalog's translations, every ledger's chain and signatures (English's
+    too), and, in a git work tree, that every ledger extends its version at `since`."""
     findings = checks.check_source(source) + checks.check_registry(source, today, max_age_days)
     for language in languages or catalog_languages(source):
         catalog = read_catalog(source.project, language)
@@ -38,7 +40,9 @@ def validate_project(source: Source, today: dt.date, max_age_days: int, language
                 )
     for language in ["en", *(languages or catalog_languages(source))]:
         for problem in read_ledger(source.project, language).problems:
-            findings.append(checks.Finding("ledger-chain", checks.ERROR, problem.message, problem.path, problem.line))
+            findings.append(checks.Finding("ledger-chain", problem.severity, problem.message, problem.path, problem.line))
+    for problem in check_ledgers_anchored(source.project, since):
+        findings.append(checks.Finding("ledger-chain", checks.ERROR, problem.message, problem.path, problem.line))
     return findings
 
 

@@ -60,7 +60,11 @@ _LineLoader.yaml_implicit_resolvers = {
 
 def read_yaml(path: Path) -> Any:
     """Parse one YAML file; syntax errors and missing files raise an unusable ContentError."""
-    text = read_text_file(path)
+    return parse_yaml(path, read_text_file(path))
+
+
+def parse_yaml(path: Path, text: str) -> Any:
+    """Parse YAML text that is (or will be) the file `path`; syntax errors raise an unusable ContentError."""
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 from conftest import NOW, edit, hand_edit_po
-from test_review import Script
+from test_review import KEYS, Script
 
 from pipeline import checks
 from pipeline.approval import State, decide, language_states
@@ -30,6 +30,13 @@ BOTH_ES = "Las benzodiacepinas y los opioides hacen más lenta la respiración, 
 WRONG_BACK = "Keep Narcan at home and tell your friends where it is."
 
 pytestmark = pytest.mark.usefixtures("po_files_compile")
+
+
+@pytest.fixture(autouse=True)
+def _signing_keys(keys):
+    """Review scripts sign as the named test reviewer."""
+    KEYS.update(keys)
+
 
 
 def _test_warning(case):
@@ -65,10 +72,10 @@ def test_the_test_strings_have_the_warnings_they_are_meant_to(project, warned):
     assert warning_checks_of(project, warned, BOTH) == []
 
 
-def test_approving_without_acknowledging_is_refused_and_writes_nothing(project, warned):
+def test_approving_without_acknowledging_is_refused_and_writes_nothing(project, warned, keys):
     po_before = project.po_path("es").read_bytes()
     with pytest.raises(ContentError) as raised:
-        decide(warned, "es", [BOTH, CALL], "Ana Reviewer", "approve", NOW, acknowledge=["back-translation"])
+        decide(warned, "es", [BOTH, CALL], keys["Ana Reviewer"], "approve", NOW, acknowledge=["back-translation"])
     messages = [p.message for p in raised.value.problems]
     # Only the warning left unnamed is listed; the whole command records nothing, not even the clean string.
     assert len(messages) == 1 and "a test warning [test-warning]" in messages[0] and "--acknowledge test-warning" in messages[0]
@@ -78,8 +85,8 @@ def test_approving_without_acknowledging_is_refused_and_writes_nothing(project, 
     assert language_states(warned, "es")[CALL].state is State.DRAFT
 
 
-def test_acknowledged_warnings_go_into_the_hashed_record(project, warned):
-    outcome = decide(warned, "es", [CALL], "Ana Reviewer", "approve", NOW, acknowledge=["test-warning", "back-translation"])
+def test_acknowledged_warnings_go_into_the_hashed_record(project, warned, keys):
+    outcome = decide(warned, "es", [CALL], keys["Ana Reviewer"], "approve", NOW, acknowledge=["test-warning", "back-translation"])
     assert language_states(warned, "es")[CALL].state is State.APPROVED
     record = read_ledger(project, "es").decisions[-1]
     assert record == outcome.decisions[0]
@@ -95,9 +102,9 @@ def test_acknowledged_warnings_go_into_the_hashed_record(project, warned):
     assert language_states(warned, "es")[CALL].state is not State.APPROVED
 
 
-def test_a_string_without_warnings_needs_no_acknowledgement_and_keeps_the_old_record_form(project, source):
+def test_a_string_without_warnings_needs_no_acknowledgement_and_keeps_the_old_record_form(project, source, keys):
     write_drafts(project, source, {CALL: CALL_ES})
-    decide(source, "es", [CALL], "Ana Reviewer", "approve", NOW)
+    decide(source, "es", [CALL], keys["Ana Reviewer"], "approve", NOW)
     line = project.ledger_path("es").read_text()
     assert "acknowledged" not in json.loads(line)
     assert read_ledger(project, "es").decisions[-1].acknowledged == ()
@@ -110,24 +117,24 @@ def test_old_records_without_the_field_still_read(project):
 
 
 @pytest.mark.parametrize("name,expected", [("back-translaton", "no such check"), ("numbers", "finds errors")])
-def test_only_warning_checks_can_be_acknowledged(project_dir, project, warned, name, expected):
+def test_only_warning_checks_can_be_acknowledged(project_dir, project, warned, name, expected, key_files):
     result = CliRunner().invoke(
-        main, ["--project", str(project_dir), "approve", "es", CALL, "--reviewer", "Ana",
+        main, ["--project", str(project_dir), "approve", "es", CALL, "--key", str(key_files["Ana Reviewer"]),
                "--acknowledge", "back-translation", "--acknowledge", "test-warning", "--acknowledge", name]
     )
     assert result.exit_code == 2 and expected in result.output
     assert not project.ledger_path("es").exists()
 
 
-def test_cli_refuses_then_records_and_history_shows_the_acknowledgement(project_dir, project, warned):
+def test_cli_refuses_then_records_and_history_shows_the_acknowledgement(project_dir, project, warned, key_files):
     runner = CliRunner()
-    refused = runner.invoke(main, ["--project", str(project_dir), "approve", "es", CALL, "--reviewer", "Ana"])
+    refused = runner.invoke(main, ["--project", str(project_dir), "approve", "es", CALL, "--key", str(key_files["Ana Reviewer"])])
     assert refused.exit_code == 1
     assert refused.output.count("call-emergency: cannot approve without acknowledging the warning") == 2
     assert "[back-translation]" in refused.output and "[test-warning]" in refused.output
     assert not project.ledger_path("es").exists()
     approved = runner.invoke(
-        main, ["--project", str(project_dir), "approve", "es", CALL, "--reviewer", "Ana",
+        main, ["--project", str(project_dir), "approve", "es", CALL, "--key", str(key_files["Ana Reviewer"]),
                "--acknowledge", "back-translation", "--acknowledge", "test-warning"]
     )
     assert approved.exit_code == 0, approved.output
@@ -155,16 +162,16 @@ def _long_sentence_warning(source, string):
         yield "long sentence (test)"
 
 
-def test_english_sign_off_acknowledges_source_warnings(project, monkeypatch):
+def test_english_sign_off_acknowledges_source_warnings(project, monkeypatch, keys):
     monkeypatch.setitem(checks.CHECKS, "test-english", checks.Check("test-english", checks.WARNING, "source", _long_sentence_warning))
     edit(project.source / "facts.yaml", "tilt the head back", "tilt their head back")
     source = read_source(project)
     before = project.ledger_path("en").read_bytes()
     with pytest.raises(ContentError) as raised:
-        decide(source, "en", ["rescue-breathing"], "Dr. A. Reviewer", "approve", NOW)
+        decide(source, "en", ["rescue-breathing"], keys["project maintainers"], "approve", NOW)
     assert "long sentence (test) [test-english]" in str(raised.value)
     assert project.ledger_path("en").read_bytes() == before
-    decide(source, "en", ["rescue-breathing"], "Dr. A. Reviewer", "approve", NOW, acknowledge=["test-english"])
+    decide(source, "en", ["rescue-breathing"], keys["project maintainers"], "approve", NOW, acknowledge=["test-english"])
     record = read_ledger(project, "en").decisions[-1]
     assert record.acknowledged == (Acknowledgement("test-english", "long sentence (test)"),)
     assert language_states(source, "en")["rescue-breathing"].state is State.APPROVED

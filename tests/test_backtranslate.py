@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import NOW, hand_edit_po
 from make_tiny_model import build_tiny_model
-from test_review import Script
+from test_review import KEYS, Script
 from test_translate import CopyEngine, no_network  # noqa: F401 - a fixture
 
 from pipeline import backtranslate, checks, models, similarity
@@ -35,6 +35,13 @@ CALL_BACK_GOOD = "Call {emergency} now, give the address and say that the person
 CALL_BACK_WRONG = "Keep Narcan at home and tell your friends where it is."
 
 pytestmark = pytest.mark.usefixtures("po_files_compile")
+
+
+@pytest.fixture(autouse=True)
+def _signing_keys(keys):
+    """Review scripts sign as the named test reviewer."""
+    KEYS.update(keys)
+
 
 
 @pytest.fixture(scope="module")
@@ -195,14 +202,14 @@ def test_review_shows_the_back_translation_with_diff_and_score(project, source):
     assert "[back-translation]" not in text
 
 
-def test_review_approval_of_a_low_scoring_string_needs_its_acknowledgement(project, source):
+def test_review_approval_of_a_low_scoring_string_needs_its_acknowledgement(project, source, keys):
     write_drafts(project, source, {CALL: CALL_ES})
     store_back(project, CALL, CALL_BACK_WRONG, CALL_ES)
     script = Script("aq")
     script.run(source)
     assert "LOW, below 35" in script.text and "press y to acknowledge" in script.text
     assert language_states(source, "es")[CALL].state is not State.APPROVED
-    decide(source, "es", [CALL], "Ana Reviewer", "approve", NOW, acknowledge=["back-translation"])
+    decide(source, "es", [CALL], keys["Ana Reviewer"], "approve", NOW, acknowledge=["back-translation"])
     assert language_states(source, "es")[CALL].state is State.APPROVED
     # Approval keeps the back-translation beside the entry.
     assert read_catalog(project, "es").views()[CALL].current_back_translation == CALL_BACK_WRONG

@@ -44,10 +44,13 @@ def load_cases() -> list[tuple[str, dict]]:
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory) -> Path:
+def pristine(tmp_path_factory, signed_files) -> Path:
+    """The shipped project, with the test reviewers' keys listed and the English re-signed (as conftest's project_dir)."""
     root = tmp_path_factory.mktemp("pristine") / "project"
     for folder in ("source", "translations", "templates"):
         shutil.copytree(REPO / folder, root / folder)
+    (root / "source" / "reviewers.yaml").write_text(signed_files["reviewers.yaml"], encoding="utf-8")
+    (root / "translations" / "ledger" / "en.jsonl").write_text(signed_files["en.jsonl"], encoding="utf-8")
     return root
 
 
@@ -99,12 +102,13 @@ def test_the_corpus_is_large_and_covers_every_input_file():
 
 
 @pytest.mark.parametrize("name, case", load_cases(), ids=[name for name, _ in load_cases()])
-def test_bad_input_gives_a_located_message_and_changes_nothing(pristine, tmp_path, name, case):
+def test_bad_input_gives_a_located_message_and_changes_nothing(pristine, key_files, tmp_path, name, case):
     root = tmp_path / "project"
     shutil.copytree(pristine, root, symlinks=True)
     apply_edit(root / case["file"], case)
     before = tree_hash(root)
-    result = CliRunner().invoke(main, ["--project", str(root), *case.get("command", ["check"])])
+    command = [str(key_files["Ana Reviewer"]) if arg == "{key}" else arg for arg in case.get("command", ["check"])]
+    result = CliRunner().invoke(main, ["--project", str(root), *command])
     output = result.output
     escaped = result.exception if result.exception and not isinstance(result.exception, SystemExit) else None
     assert escaped is None, "".join(traceback.format_exception(escaped))

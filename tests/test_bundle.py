@@ -66,6 +66,8 @@ def test_build_renders_finals_and_proofs_and_bundles(small_project):
     assert any(h["number"] == "911" and h["sources"] for h in card["hotlines"])
     assert manifest["registry_compiled"] == "2026-11-21"
     assert manifest["source_revision"] == source_revision(small_project) == "unknown (not a git checkout)"
+    last_english = json.loads((small_project / "translations" / "ledger" / "en.jsonl").read_text().splitlines()[-1])
+    assert manifest["ledger_heads"] == {"en": last_english["hash"]}
 
     # Same inputs, same bytes.
     first = (release / "outreach-release.zip").read_bytes()
@@ -79,19 +81,19 @@ def test_render_refuses_unapproved_edition_listing_strings(small_project):
     assert "refused es-US card:" in result.output and "call-emergency (missing)" in result.output
 
 
-def test_approved_translation_prints_and_a_later_edit_withdraws_the_final(small_project):
+def test_approved_translation_prints_and_a_later_edit_withdraws_the_final(keys, small_project):
     source = read_source(Project(small_project))
     shipped = polib.pofile(str(REPO / "translations" / "es.po"))
     ids = source.edition_string_ids(source.editions["es-US"], "card")
     hand_edit_po(source, "es", {string_id: {"msgstr": shipped.find(string_id, by="msgctxt").msgstr} for string_id in ids})
-    decide(source, "es", ids, "Test Reviewer", "approve", NOW)
+    decide(source, "es", ids, keys["Ana Reviewer"], "approve", NOW)
     assert run(small_project, "render").exit_code == 0  # every edition is approved now
     final = small_project / "output" / "final" / "es-US" / "card.pdf"
     assert final.exists()
     assert run(small_project, "bundle").exit_code == 0
     manifest = json.loads((small_project / "output" / "release" / "manifest.json").read_text())
     es_card = next(f for f in manifest["files"] if f["edition"] == "es-US")
-    assert {a["reviewer"] for a in es_card["approvals"]} == {"Test Reviewer"}
+    assert {a["reviewer"] for a in es_card["approvals"]} == {"Ana Reviewer"}
 
     # A translator edits an approved string: the final is withdrawn and not bundled.
     path = source.project.po_path("es")
@@ -159,14 +161,14 @@ def test_a_new_final_removes_the_old_proof(small_project):
     assert not proof.exists() and not proof.parent.exists()
 
 
-def test_edited_english_needs_a_new_sign_off_before_it_prints(small_project):
+def test_edited_english_needs_a_new_sign_off_before_it_prints(small_project, key_files):
     facts = small_project / "source" / "facts.yaml"
     facts.write_text(facts.read_text().replace("give the address, and say", "give the street address, and say", 1))
     result = run(small_project, "render", "--edition", "en-US", "--format", "card")
     assert result.exit_code == 1
     assert "call-emergency (stale)" in result.output
-    signed = run(small_project, "approve", "en", "call-emergency", "--reviewer", "Test Reviewer")
-    assert signed.exit_code == 0 and "en: call-emergency approved by Test Reviewer" in signed.output
+    signed = run(small_project, "approve", "en", "call-emergency", "--key", str(key_files["project maintainers"]))
+    assert signed.exit_code == 0 and "en: call-emergency approved by project maintainers" in signed.output
     assert run(small_project, "render", "--edition", "en-US", "--format", "card").exit_code == 0
     assert run(small_project, "history", "en", "call-emergency").output.count("approve") == 2
 

@@ -22,12 +22,12 @@ def shipped_es(string_ids):
 
 
 @pytest.fixture
-def approved_card(project, source):
+def approved_card(keys, project, source):
     """es-US's card with every string approved (so its final may print)."""
     edition = source.editions[CARD_ES]
     ids = source.edition_string_ids(edition, "card")
     hand_edit_po(source, "es", {i: {"msgstr": text} for i, text in shipped_es(ids).items()})
-    decide(source, "es", ids, "Test Reviewer", "approve", NOW)
+    decide(source, "es", ids, keys["Ana Reviewer"], "approve", NOW)
     assert Gate(source).allows(edition, "card")
     return ids
 

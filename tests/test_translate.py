@@ -115,9 +115,9 @@ def test_a_persons_text_is_never_overwritten(project, source):
     assert "fuzzy" in entry.flags and "tilt the head back" in entry.previous_msgid
 
 
-def test_translation_memory_reuses_approved_text_without_a_model(project, source):
+def test_translation_memory_reuses_approved_text_without_a_model(keys, project, source):
     hand_edit_po(source, "es", {"ui.section.signs": {"msgstr": "Señales de sobredosis"}})
-    decide(source, "es", ["ui.section.signs"], "Ana Reviewer", "approve", NOW)
+    decide(source, "es", ["ui.section.signs"], keys["Ana Reviewer"], "approve", NOW)
     # A new template string with identical English appears.
     with open(project.source / "strings.yaml", "a") as handle:
         handle.write("\n  - id: ui.card.signs\n    text: Signs of an overdose\n    note: Card heading.\n")

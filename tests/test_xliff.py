@@ -45,11 +45,11 @@ def clean_ids(source, count, exclude=()):
 
 
 @pytest.fixture
-def mixed(project, source, drafts):
+def mixed(keys, project, source, drafts):
     """One string in each state; returns (the source after the English changed, {state: id})."""
     approved, machine, review, rejected, missing, draft = clean_ids(source, 6, exclude=[CALL])
-    decide(source, "es", [approved, CALL], "Ana Reviewer", "approve", NOW)
-    decide(source, "es", [rejected], "Ana Reviewer", "reject", NOW, reason="use 'sobredosis'")
+    decide(source, "es", [approved, CALL], keys["Ana Reviewer"], "approve", NOW)
+    decide(source, "es", [rejected], keys["Ana Reviewer"], "reject", NOW, reason="use 'sobredosis'")
     hand_edit_po(source, "es", {
         machine: {"provenance": ["machine draft: Argos Translate test model, 2026-11-20"]},
         review: {"fuzzy": False},
@@ -165,7 +165,7 @@ def test_export_import_export_is_lossless(mixed, tmp_path):
     assert export_xliff(source, "es") == first
 
 
-def test_changed_target_unapproves_only_that_string(mixed, project, tmp_path):
+def test_changed_target_unapproves_only_that_string(keys, mixed, project, tmp_path):
     source, ids = mixed
     approved = ids[State.APPROVED]
     first = export_xliff(source, "es")
@@ -185,7 +185,7 @@ def test_changed_target_unapproves_only_that_string(mixed, project, tmp_path):
     assert second[approved]["target"] == (new_text, {"state": "needs-review-translation"})
     assert "approved" not in second[approved]["attributes"]
     assert ("outreach", "imported from XLIFF es.xlf, 2026-11-21") in second[approved]["notes"]
-    decide(source, "es", [approved], "Ben Reviewer", "approve", NOW)
+    decide(source, "es", [approved], keys["Ben Reviewer"], "approve", NOW)
     assert language_states(source, "es")[approved].state is State.APPROVED
 
 
@@ -212,8 +212,8 @@ def test_imported_text_with_an_error_is_kept_as_a_draft_with_the_finding(mixed, 
     assert entry.fuzzy and any(line.startswith("check: phone number") for line in entry.provenance_lines)
 
 
-def test_stale_source_is_refused_for_that_unit(project, source, drafts, tmp_path):
-    decide(source, "es", [CALL], "Ana Reviewer", "approve", NOW)
+def test_stale_source_is_refused_for_that_unit(keys, project, source, drafts, tmp_path):
+    decide(source, "es", [CALL], keys["Ana Reviewer"], "approve", NOW)
     other = clean_ids(source, 1, exclude=[CALL])[0]
     data = export_xliff(source, "es")  # exported against the old English
     data = set_target(set_target(data, CALL, "Llama al {emergency} ya."), other, "Otro texto.")
@@ -326,9 +326,9 @@ def test_language_codes_from_cat_tools_are_matched(project, source, drafts, tmp_
 # ------------------------------------------------------------------ PO edited in Poedit
 
 
-def test_po_edited_in_poedit_keeps_approvals_of_unchanged_texts(project, source, drafts):
+def test_po_edited_in_poedit_keeps_approvals_of_unchanged_texts(keys, project, source, drafts):
     approved = clean_ids(source, 3)
-    decide(source, "es", approved, "Ana Reviewer", "approve", NOW)
+    decide(source, "es", approved, keys["Ana Reviewer"], "approve", NOW)
     edited, untouched = approved[0], approved[1:]
     unfuzzied = clean_ids(source, 1, exclude=approved)[0]
     before = language_states(source, "es")
@@ -348,7 +348,7 @@ def test_po_edited_in_poedit_keeps_approvals_of_unchanged_texts(project, source,
     assert all(states[i].state is before[i].state for i in others)  # drafts stay drafts, stale stays stale
 
     # Our next write keeps Poedit's work: still the same states, and msgfmt accepts it.
-    decide(source, "es", [unfuzzied], "Ana Reviewer", "approve", NOW)
+    decide(source, "es", [unfuzzied], keys["Ana Reviewer"], "approve", NOW)
     states = language_states(source, "es")
     assert all(states[i].state is State.APPROVED for i in [*untouched, unfuzzied])
     assert states[edited].state is State.NEEDS_REVIEW
