@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from pipeline import checks
-from pipeline.catalog import FUZZY, Catalog, CatalogEntry, read_catalog, set_provenance, sync_catalog, write_catalog, provenance_lines
+from pipeline.catalog import Catalog, CatalogEntry, read_catalog, sync_catalog, write_catalog
 from pipeline.content import Edition, Source
 from pipeline.errors import ContentError, Problem
 from pipeline.ledger import Acknowledgement, Decision, Ledger, append_decisions, make_decision, read_ledger
@@ -185,21 +185,14 @@ def decide(
     if problems:
         raise ContentError(problems)
 
-    texts = {i: catalog.entry(i).msgstr for i in string_ids}
+    texts = {i: catalog.translation(i) for i in string_ids}
     decisions, unchanged = _new_decisions(source, ledger, states, texts, key, signer, action, now, reason, acknowledged)
     for decision in decisions:
-        entry = catalog.entry(decision.string_id)
         # The PO shows the latest decision too, so a translator working in Poedit sees a rejection's reason.
-        kept = [line for line in provenance_lines(entry) if not line.startswith(("check", "rejected by"))]
         if action == "approve":
-            if FUZZY in entry.flags:
-                entry.flags.remove(FUZZY)
-            entry.previous_msgid = None
-            set_provenance(entry, kept)
+            catalog.approve(decision.string_id)
         else:
-            if FUZZY not in entry.flags:
-                entry.flags.insert(0, FUZZY)
-            set_provenance(entry, [*kept, f"rejected by {signer}, {now.date().isoformat()}: {reason}"])
+            catalog.reject(decision.string_id, f"rejected by {signer}, {now.date().isoformat()}: {reason}")
     # Ledger first: if the run dies before the catalog is written, the entry is
     # still fuzzy, so nothing counts as approved until a rerun completes it.
     if decisions:

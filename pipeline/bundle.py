@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import zipfile
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from pipeline.approval import ENGLISH, approved_texts
 from pipeline.build import Gate, final_path
 from pipeline.content import Source
 from pipeline.errors import ContentError, Problem
-from pipeline.fsutil import write_atomic
+from pipeline.fsutil import guard_path, write_atomic
 from pipeline.ledger import read_ledger
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -65,7 +66,7 @@ def content_digest(root: Path) -> str:
 def build_bundle(source: Source, renderer, gate: Gate) -> Bundle:
     """Pack every final the gate allows; refuse (and withdraw the old release) if one is missing or stale."""
     root = source.project.root
-    release = source.project.output / "release"
+    release = source.project.output_path("release")
     files = []
     problems = []
     payload: dict[str, bytes] = {}
@@ -112,7 +113,7 @@ def build_bundle(source: Source, renderer, gate: Gate) -> Bundle:
     if problems:
         # An old release no longer matches the content: take it away rather than leave it to be shipped.
         for stale in [release / "manifest.json", release / "outreach-release.zip", *release.glob("*/*.pdf")]:
-            stale.unlink(missing_ok=True)
+            guard_path(stale, release).unlink(missing_ok=True)
         raise ContentError(problems)
     manifest = {
         "project": "outreach",
@@ -125,9 +126,9 @@ def build_bundle(source: Source, renderer, gate: Gate) -> Bundle:
     manifest_text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     for stale in release.glob("*/*.pdf"):
         if f"{stale.parent.name}/{stale.name}" not in payload:
-            stale.unlink()
+            guard_path(stale, release).unlink()
     for name, data in payload.items():
-        write_atomic(release / name, data)
+        write_atomic(guard_path(release / _member_name(name), release), data)
     manifest_path = release / "manifest.json"
     write_atomic(manifest_path, manifest_text)
     zip_path = release / "outreach-release.zip"
@@ -161,11 +162,21 @@ def _approvals(source: Source, language: str, ids: list[str], states) -> list[di
     return records
 
 
+_MEMBER_NAME = re.compile(r"[A-Za-z0-9-]+/[A-Za-z0-9-]+\.pdf|manifest\.json")
+
+
+def _member_name(name: str) -> str:
+    """A release member name: `<edition>/<format>.pdf` or `manifest.json`, never a path that climbs out."""
+    if not _MEMBER_NAME.fullmatch(name):
+        raise ContentError([Problem(Path(name), None, "refused as a release member name (expected EDITION/FORMAT.pdf)")], unusable=True)
+    return name
+
+
 def _zip(members: dict[str, bytes]) -> bytes:
     """A zip whose bytes depend only on the members: sorted, fixed dates and permissions."""
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(members):
+        for name in sorted(map(_member_name, members)):
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED

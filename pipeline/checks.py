@@ -24,7 +24,7 @@ from phonenumbers import shortnumberinfo
 
 from pipeline import meaning, similarity, spans, textscan
 from pipeline.content import Language, Source, SourceString
-from pipeline.hotlines import Hotline
+from pipeline.hotlines import EU_MEMBERS, Hotline, published_numbers
 from pipeline.ignorables import is_default_ignorable
 
 ERROR = "error"
@@ -468,6 +468,25 @@ def check_source_urls(source: Source, string: SourceString) -> Iterator[str]:
             yield f"URL {url} is not in source/urls.yaml"
 
 
+_SOURCE_MARKUP = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>|&[A-Za-z]+;|&#\d+;|\]\(|\*\*")
+
+
+@check("source-markup", ERROR, "source")
+def check_source_markup(source: Source, string: SourceString) -> Iterator[str]:
+    """No HTML or other markup in English text (it would print literally, or not at all)."""
+    match = _SOURCE_MARKUP.search(string.text)
+    if match:
+        yield f"markup {match.group(0)!r} in the text"
+
+
+@check("source-invisible", ERROR, "source")
+def check_source_invisible(source: Source, string: SourceString) -> Iterator[str]:
+    """No invisible, bidi-override or control characters in English text."""
+    for char in sorted(set(string.text)):
+        if char in INVISIBLE or (unicodedata.category(char) in ("Cc", "Cf") and char != "\n"):
+            yield f"invisible character U+{ord(char):04X} ({unicodedata.name(char, 'control')})"
+
+
 def _stigma(source: Source, language: str, text: str) -> Iterator[str]:
     avoid = source.avoid.get(language, ())
     script = source.languages[language].script if language in source.languages else "Latn"
@@ -482,29 +501,105 @@ def _stigma(source: Source, language: str, text: str) -> Iterator[str]:
 
 @check("number-valid", ERROR, "registry")
 def check_number_valid(source: Source, entry: Hotline, today: dt.date, max_age_days: int) -> Iterator[str]:
-    """Printable full numbers are valid for their region and match their printed form (phonenumbers)."""
-    if not source.registry.is_printable(entry) or not entry.e164:
+    """Printable full numbers (e164, e164_alt) are valid phone numbers of their region (phonenumbers)."""
+    if not source.registry.is_printable(entry):
         return
-    parsed = phonenumbers.parse(entry.e164)
-    if not phonenumbers.is_valid_number(parsed):
-        yield f"{entry.e164} is not a valid phone number"
-    elif entry.region != "EU" and not phonenumbers.is_valid_number_for_region(parsed, entry.region):
-        yield f"{entry.e164} is not a number of {entry.region}"
-    printed = spans.digits_of(entry.display_number()).lstrip("0")
-    if printed and not spans.digits_of(entry.e164).endswith(printed[-7:]):
-        yield f"printed number {entry.display_number()} does not match e164 {entry.e164}"
+    for number in (entry.e164, entry.e164_alt):
+        if not number:
+            continue
+        parsed = phonenumbers.parse(number)
+        if not phonenumbers.is_valid_number(parsed):
+            yield f"{number} is not a valid phone number"
+        elif entry.region != "EU" and not phonenumbers.is_valid_number_for_region(parsed, entry.region):
+            yield f"{number} is not a number of {entry.region}"
 
 
-@check("short-number", WARNING, "registry")
+def _as_e164(digits: str, region: str) -> str | None:
+    """A written number's international form, read as its region dials it; None if it cannot be one."""
+    if region == "EU" or len(digits) < 3:
+        return None
+    try:
+        parsed = phonenumbers.parse(digits, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _is_short_number(digits: str, region: str) -> bool:
+    regions = EU_MEMBERS if region == "EU" else (region,)
+    try:
+        return all(shortnumberinfo.is_valid_short_number_for_region(phonenumbers.parse(digits, r), r) for r in regions)
+    except phonenumbers.NumberParseException:
+        return False
+
+
+@check("number-agrees", ERROR, "registry")
+def check_number_agrees(source: Source, entry: Hotline, today: dt.date, max_age_days: int) -> Iterator[str]:
+    """The printed number, number_published (vanity letters as keypad digits) and e164 agree digit for digit."""
+    if not source.registry.is_printable(entry):
+        return
+    full = {n for n in (entry.e164, entry.e164_alt) if n}
+    written = published_numbers(entry.number_published or "")
+    found = []  # one message per disagreement, the most specific first
+    if not written:
+        found.append(f"number_published {entry.number_published!r} holds no number")
+    for number in written:
+        if number.problem:
+            found.append(f"number_published {entry.number_published!r}: {number.problem}")
+        international = _as_e164(number.digits, entry.region)
+        if international in full or len(number.digits) <= 6:
+            continue  # the e164 written out, or a short code (checked by short-number)
+        if full:
+            found.append(f"number_published {number.text!r} (digits {number.digits}) does not match e164 {' or '.join(sorted(full))}")
+        else:
+            found.append(f"number_published {number.text!r} (digits {number.digits}) is not a short number of {entry.region}; a full number needs its e164")
+    if not found and entry.e164 and not any(_as_e164(n.digits, entry.region) == entry.e164 for n in written):
+        found.append(f"e164 {entry.e164} is not the number written in number_published {entry.number_published!r}")
+    printed = spans.digits_of(entry.display_number())
+    if not found and entry.e164 and len(printed) > 6 and _as_e164(printed, entry.region) not in full:
+        found.append(f"printed number {entry.display_number()} does not match e164 {entry.e164}")
+    yield from found
+
+
+def _unknown_short_codes(entry: Hotline) -> list[str]:
+    """Short codes written in number_published that phonenumbers does not know for the region."""
+    full = {entry.e164, entry.e164_alt} - {None}
+    return [
+        number.digits
+        for number in published_numbers(entry.number_published or "")
+        if len(number.digits) <= 6 and _as_e164(number.digits, entry.region) not in full
+        and not _is_short_number(number.digits, entry.region)
+    ]
+
+
+@check("short-number", ERROR, "registry")
 def check_short_number(source: Source, entry: Hotline, today: dt.date, max_age_days: int) -> Iterator[str]:
-    """Printed short codes of medium confidence are known to phonenumbers for their region."""
-    # phonenumbers' short-code data lags behind new services; a high-confidence entry is
-    # already confirmed by its sources, so only the weaker ones are questioned here.
-    if not source.registry.is_printable(entry) or entry.e164 or entry.region == "EU" or entry.confidence == "high":
+    """Printed short codes are valid short numbers of their region (phonenumbers' short-number data)."""
+    if not source.registry.is_printable(entry) or entry.unlisted_short_code:
         return
-    digits = spans.digits_of(entry.display_number().split(" or ")[0])
-    if not shortnumberinfo.is_valid_short_number_for_region(phonenumbers.parse(digits, entry.region), entry.region):
-        yield f"phonenumbers does not know short number {digits} for {entry.region}; confirm it by dialing"
+    for digits in _unknown_short_codes(entry):
+        yield (f"{digits} is not a valid short number of {entry.region} (phonenumbers); if the sources confirm it, "
+               "say so in the entry's unlisted_short_code")
+
+
+@check("unlisted-short-code", WARNING, "registry")
+def check_unlisted_short_code(source: Source, entry: Hotline, today: dt.date, max_age_days: int) -> Iterator[str]:
+    """A short code phonenumbers does not know, printed on the registry's word (unlisted_short_code)."""
+    if not source.registry.is_printable(entry) or not entry.unlisted_short_code:
+        return
+    for digits in _unknown_short_codes(entry):
+        yield f"phonenumbers does not know short number {digits} for {entry.region}; printed because: {entry.unlisted_short_code}"
+
+
+@check("emergency-number", ERROR, "registry")
+def check_emergency_number(source: Source, entry: Hotline, today: dt.date, max_age_days: int) -> Iterator[str]:
+    """Every number of an emergency entry is an emergency number of its region (phonenumbers)."""
+    if entry.category != "emergency" or not source.registry.is_printable(entry):
+        return
+    regions = EU_MEMBERS if entry.region == "EU" else (entry.region,)
+    for number in published_numbers(entry.number_published or ""):
+        if not all(shortnumberinfo.is_emergency_number(number.digits, r) for r in regions):
+            yield f"{number.text!r} (digits {number.digits}) is not an emergency number of {entry.region}"
 
 
 @check("number-age", WARNING, "registry")
@@ -555,7 +650,7 @@ def check_registry(source: Source, today: dt.date, max_age_days: int = DEFAULT_M
     for region in source.registry.regions.values():
         for entry in region.entries:
             for c in (c for c in CHECKS.values() if c.scope == "registry"):
-                if c.id in ("number-age", "short-number") and (entry.region, entry.category) not in used:
+                if c.id in ("number-age", "short-number", "unlisted-short-code") and (entry.region, entry.category) not in used:
                     continue  # advice about lines no edition prints
                 for message in c.function(source, entry, today, max_age_days):
                     findings.append(Finding(c.id, c.severity, f"{entry.region} {entry.category}: {message}", source.registry.path, entry.line))

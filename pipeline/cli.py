@@ -144,7 +144,7 @@ pass_context = click.make_pass_decorator(Context)
 def check(ctx: Context, list_checks: bool, strict: bool, max_age: int, languages: tuple[str, ...], since: str) -> None:
     """Validate source, registry, translations and ledgers; exit 1 on problems."""
     from pipeline import checks
-    from pipeline.validate import validate_project
+    from pipeline.validate import gate_findings, validate_project
 
     if list_checks:
         for item in checks.CHECKS.values():
@@ -153,6 +153,7 @@ def check(ctx: Context, list_checks: bool, strict: bool, max_age: int, languages
     for language in languages:
         translated_language(ctx, language)
     findings = validate_project(ctx.source, now().date(), max_age, list(languages) or None, since)
+    findings += gate_findings(ctx.source, list(languages) or None)  # what makes `render` refuse a final
     for finding in findings:
         click.echo(finding.format(ctx.project.root))
     errors = [f for f in findings if f.severity == checks.ERROR]
@@ -593,7 +594,7 @@ def export_xliff_command(ctx: Context, language: str, output: Path | None) -> No
     if str(output) == "-":
         click.echo(data, nl=False)
         return
-    path = output or ctx.project.output / "xliff" / f"{language}.xlf"
+    path = output or ctx.project.output_path("xliff", f"{language}.xlf")
     write_atomic(path, data)
     click.echo(f"{language}: {len(ctx.source.strings)} strings -> {ctx.project.relative(path.resolve())}")
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ContentError, Problem
-from pipeline.fsutil import write_atomic
+from pipeline.fsutil import read_text_file, write_atomic
 from pipeline.project import Project
 from pipeline.reviewers import Reviewers, read_reviewers
 from pipeline.signing import SigningKey, fingerprint, verify
@@ -174,7 +174,7 @@ def read_ledger(project: Project, language: str, reviewers: Reviewers | None = N
     revoked: list[tuple[str, str]] = []
     previous = GENESIS
     broken = False
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_text_file(path).splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -184,6 +184,11 @@ def read_ledger(project: Project, language: str, reviewers: Reviewers | None = N
             decision = Decision(**fields)
         except (json.JSONDecodeError, TypeError, AttributeError) as exc:
             raise ContentError([Problem(path, number, f"not a ledger record: {exc}")], unusable=True) from None
+        texts = [(name, getattr(decision, name)) for name in Decision.__dataclass_fields__ if name != "acknowledged"]
+        texts += [(f"acknowledged.{name}", getattr(item, name)) for item in decision.acknowledged for name in ("check", "message")]
+        wrong = [name for name, value in texts if not isinstance(value, str)]
+        if wrong:
+            raise ContentError([Problem(path, number, f"not a ledger record: {', '.join(wrong)} must be text")], unusable=True)
         if broken:
             continue
         problem = _integrity_problem(decision, previous, language)
@@ -227,7 +232,7 @@ def append_decisions(ledger: Ledger, new: list[Decision]) -> Ledger:
     errors = [p for p in ledger.problems if p.severity == "error"]
     if errors:
         raise ContentError(errors)
-    existing = ledger.path.read_text(encoding="utf-8") if ledger.path.exists() else ""
+    existing = read_text_file(ledger.path) if ledger.path.exists() else ""
     if existing and not existing.endswith("\n"):
         existing += "\n"
     lines = [json.dumps(record_fields(asdict(d)), ensure_ascii=False, sort_keys=True) for d in new]

@@ -367,7 +367,7 @@ class Renderer:
         self.base_url = path2url(self.templates)
         self.fetcher = TemplateFetcher(self.templates)
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.templates),
+            loader=jinja2.FunctionLoader(self._load_template),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -393,8 +393,13 @@ class Renderer:
             raise RenderError("stylesheets: " + "; ".join(messages))
         self._unbounded_pages = weasyprint.CSS(string="@page { size: 5000mm 5000mm; bleed: 0; marks: none; }")
 
+    def _load_template(self, name: str) -> tuple[str, str, Callable[[], bool]]:
+        """Jinja's loader: a template file whose real path (symlinks resolved) is under templates/."""
+        path = self.fetcher.local_path(path2url(self.templates / name))
+        return path.read_text(encoding="utf-8"), str(path), lambda: True
+
     def _parse_css(self, name: str) -> weasyprint.CSS:
-        path = self.templates / name
+        path = self.fetcher.local_path(path2url(self.templates / name))  # refused outside templates/
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:

@@ -23,11 +23,9 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import polib
-
 from pipeline import checks, similarity
 from pipeline.approval import ENGLISH, State, StringState, decide, signer_name, string_states
-from pipeline.catalog import BACK_TRANSLATION, FUZZY, BackTranslation, Catalog, provenance_lines, read_catalog, set_provenance, sync_catalog, write_catalog
+from pipeline.catalog import BACK_TRANSLATION, BackTranslation, Catalog, read_catalog, sync_catalog, write_catalog
 from pipeline.content import Source
 from pipeline.errors import ContentError, Problem
 from pipeline.ledger import read_ledger
@@ -88,18 +86,16 @@ def read_review_item(source: Source, language: str, string_id: str) -> ReviewIte
     """The current state of one string, read fresh from the PO and the ledger."""
     catalog = _synced_catalog(source, language)
     item = string_states(source, catalog, read_ledger(source.project, language))[string_id]
-    entry = catalog.entry(string_id)
     previous = None
     if item.state is State.STALE and item.entry is not None:
         previous = item.entry.previous_english or (item.entry.english if item.entry.english != item.english else None)
     back = item.entry.back_translation if item.entry is not None else None
     current_back = item.entry.current_back_translation if item.entry is not None else ""
     findings = checks.check_translation(source, language, string_id, item.translation, current_back) if item.translation else []
-    lines = provenance_lines(entry) if entry is not None else []
     return ReviewItem(
         state=item,
         previous_english=previous,
-        provenance=tuple(line for line in lines if not line.startswith(BACK_TRANSLATION)),
+        provenance=tuple(line for line in item.entry.provenance_lines if not line.startswith(BACK_TRANSLATION)) if item.entry is not None else (),
         note=source.strings[string_id].note,
         findings=tuple(findings),
         back_translation=back,
@@ -161,22 +157,9 @@ def describe_back_translation(item: ReviewItem, language: str) -> list[str]:
     ]
 
 
-def mark_person_text(entry: polib.POEntry, text: str, origin: str, findings: list[checks.Finding]) -> None:
-    """Make `text` the entry's translation as a person's text that awaits approval.
-
-    The text is no longer a draft (not fuzzy) and answers the current English
-    (no previous English). A text with error findings stays fuzzy: it cannot be
-    approved anyway, and msgfmt and Poedit would refuse, for example, a
-    non-fuzzy translation that lacks a placeholder.
-    """
-    errors = checks.errors_of(findings)
-    entry.msgstr = text
-    entry.previous_msgid = None
-    if errors and FUZZY not in entry.flags:
-        entry.flags.insert(0, FUZZY)
-    if not errors and FUZZY in entry.flags:
-        entry.flags.remove(FUZZY)
-    set_provenance(entry, [origin, *(f"check: {f.message} [{f.check}]" for f in errors)])
+def person_text_errors(findings: list[checks.Finding]) -> list[str]:
+    """The comment lines written next to a person's text for its error findings."""
+    return [f"check: {f.message} [{f.check}]" for f in checks.errors_of(findings)]
 
 
 def save_edit(
@@ -184,12 +167,11 @@ def save_edit(
 ) -> None:
     """Write a reviewer's new wording for one string into the language's PO; `tool` names where it was typed."""
     catalog = _synced_catalog(source, language)
-    entry = catalog.entry(string_id)
-    if entry is None:
+    if not catalog.has(string_id):
         raise ContentError([Problem(catalog.path, None, f"{string_id}: no such string")])
     day = now.astimezone(dt.timezone.utc).date().isoformat()
     findings = checks.check_translation(source, language, string_id, text)
-    mark_person_text(entry, text, f"edited by {reviewer} in {tool}, {day}", findings)
+    catalog.set_person_text(string_id, text, f"edited by {reviewer} in {tool}, {day}", person_text_errors(findings))
     write_catalog(catalog, now)
 
 

@@ -23,7 +23,7 @@ from typing import Protocol
 
 from pipeline import checks
 from pipeline.approval import State, string_states
-from pipeline.catalog import FUZZY, Catalog, read_catalog, set_provenance, sync_catalog, write_catalog
+from pipeline.catalog import Catalog, read_catalog, sync_catalog, write_catalog
 from pipeline.content import Source
 from pipeline.ledger import read_ledger
 from pipeline.models import MISSING_MODEL_HELP, NO_TRANSLATE_EXTRA, ModelError, ModelInfo, find_model
@@ -188,19 +188,7 @@ class DraftReport:
 
 def needs_draft(catalog: Catalog) -> list[str]:
     """Ids with no translation, or whose machine draft no longer matches its English."""
-    wanted = []
-    for entry in catalog.po:
-        if entry.obsolete or not entry.msgctxt:
-            continue
-        if not entry.msgstr.strip():
-            wanted.append(entry.msgctxt)
-        elif entry.previous_msgid is not None and FUZZY in entry.flags and _is_machine(entry):
-            wanted.append(entry.msgctxt)
-    return wanted
-
-
-def _is_machine(entry) -> bool:
-    return any(line.startswith("outreach: machine draft") for line in entry.tcomment.splitlines())
+    return catalog.needs_draft()
 
 
 def draft_language(
@@ -234,9 +222,7 @@ def draft_language(
     for string_id in list(inputs):
         english = source.english(string_id)
         if english in memory:
-            entry = catalog.entry(string_id)
-            entry.msgstr = memory[english]
-            _mark_draft(entry, [f"translation memory: the approved text of {memory_ids[english]}, {day}"])
+            catalog.set_machine_draft(string_id, memory[english], [f"translation memory: the approved text of {memory_ids[english]}, {day}"])
             report.from_memory.append(string_id)
             del inputs[string_id]
 
@@ -258,9 +244,7 @@ def draft_language(
                 f"check: {f.message} [{f.check}]"
                 for f in checks.errors_of(checks.check_translation(source, language, string_id, text))
             ]
-            entry = catalog.entry(string_id)
-            entry.msgstr = text
-            _mark_draft(entry, [f"machine draft{pivot}: {engine.description}, {day}", *findings])
+            catalog.set_machine_draft(string_id, text, [f"machine draft{pivot}: {engine.description}, {day}", *findings])
             report.drafted.append(string_id)
             if findings:
                 report.flagged[string_id] = findings
@@ -270,10 +254,3 @@ def draft_language(
         write_catalog(catalog, now)
         report.wrote = True
     return report
-
-
-def _mark_draft(entry, provenance: list[str]) -> None:
-    entry.previous_msgid = None
-    if FUZZY not in entry.flags:
-        entry.flags.insert(0, FUZZY)
-    set_provenance(entry, provenance)

@@ -129,3 +129,34 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def hand_edit_po(source, language: str, edits: dict[str, dict]) -> None:
+    """Edit entries of a language's PO as a translator would in Poedit (through polib, not the pipeline).
+
+    `edits` maps string id -> any of msgstr=..., fuzzy=True/False, provenance=[lines]
+    (replacing the `outreach:` comment lines), add_comment="a translator's line".
+    """
+    import polib
+
+    from pipeline.catalog import read_catalog, sync_catalog, write_catalog
+
+    catalog = read_catalog(source.project, language)
+    sync_catalog(source, catalog)
+    write_catalog(catalog, NOW)
+    po = polib.pofile(str(catalog.path), wrapwidth=0)
+    for string_id, change in edits.items():
+        entry = po.find(string_id, by="msgctxt")
+        assert entry is not None, string_id
+        if "msgstr" in change:
+            entry.msgstr = change["msgstr"]
+        if change.get("fuzzy") is True and "fuzzy" not in entry.flags:
+            entry.flags.insert(0, "fuzzy")
+        if change.get("fuzzy") is False and "fuzzy" in entry.flags:
+            entry.flags.remove("fuzzy")
+        if "provenance" in change:
+            human = [line for line in entry.tcomment.splitlines() if not line.startswith("outreach:")]
+            entry.tcomment = "\n".join([f"outreach: {line}" for line in change["provenance"]] + human)
+        if "add_comment" in change:
+            entry.tcomment = "\n".join([*entry.tcomment.splitlines(), change["add_comment"]])
+    po.save()

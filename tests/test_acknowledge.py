@@ -6,7 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import NOW, edit
+from conftest import NOW, edit, hand_edit_po
 from test_review import KEYS, Script
 
 from pipeline import checks
@@ -14,7 +14,6 @@ from pipeline.approval import State, decide, language_states
 from pipeline.catalog import (
     BackTranslation,
     read_catalog,
-    sync_catalog,
     translation_fingerprint,
     write_catalog,
 )
@@ -47,13 +46,7 @@ def _test_warning(case):
 
 
 def write_drafts(project, source, drafts: dict[str, str]) -> None:
-    catalog = read_catalog(project, "es")
-    sync_catalog(source, catalog)
-    for string_id, text in drafts.items():
-        entry = catalog.entry(string_id)
-        entry.msgstr = text
-        entry.flags.insert(0, "fuzzy")
-    write_catalog(catalog, NOW)
+    hand_edit_po(source, "es", {string_id: {"msgstr": text, "fuzzy": True} for string_id, text in drafts.items()})
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import subprocess
 import polib
 import pytest
 
-from conftest import NOW, edit
+from conftest import NOW, edit, hand_edit_po
 from pipeline.approval import State, blocking_strings, decide, language_states
 from pipeline.catalog import read_catalog, sync_catalog, write_catalog
 from pipeline.content import read_source
@@ -22,12 +22,7 @@ pytestmark = pytest.mark.usefixtures("po_files_compile")
 
 
 def write_draft(project, source, language="es", string_id="call-emergency", text=TRANSLATION):
-    catalog = read_catalog(project, language)
-    sync_catalog(source, catalog)
-    entry = catalog.entry(string_id)
-    entry.msgstr = text
-    entry.flags.insert(0, "fuzzy")
-    write_catalog(catalog, NOW)
+    hand_edit_po(source, language, {string_id: {"msgstr": text, "fuzzy": True}})
 
 
 def state_of(source, string_id="call-emergency", language="es"):

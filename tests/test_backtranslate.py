@@ -7,7 +7,7 @@ import subprocess
 import polib
 import pytest
 from click.testing import CliRunner
-from conftest import NOW
+from conftest import NOW, hand_edit_po
 from make_tiny_model import build_tiny_model
 from test_review import KEYS, Script
 from test_translate import CopyEngine, no_network  # noqa: F401 - a fixture
@@ -53,13 +53,7 @@ def tiny_es_en(tmp_path_factory):
 
 
 def write_drafts(project, source, drafts: dict[str, str]) -> None:
-    catalog = read_catalog(project, "es")
-    sync_catalog(source, catalog)
-    for string_id, text in drafts.items():
-        entry = catalog.entry(string_id)
-        entry.msgstr = text
-        entry.flags.insert(0, "fuzzy")
-    write_catalog(catalog, NOW)
+    hand_edit_po(source, "es", {string_id: {"msgstr": text, "fuzzy": True} for string_id, text in drafts.items()})
 
 
 def store_back(project, string_id: str, text: str, of: str) -> None:
@@ -106,10 +100,7 @@ def test_glossary_words_numbers_and_placeholders_come_back_exactly(project, sour
 
 
 def test_missing_reverse_model_says_how_to_install_and_exits_1(project_dir, project, source):
-    catalog = read_catalog(project, "tl")
-    sync_catalog(source, catalog)
-    catalog.entry(CALL).msgstr = "Tumawag sa {emergency} ngayon."
-    write_catalog(catalog, NOW)
+    hand_edit_po(source, "tl", {CALL: {"msgstr": "Tumawag sa {emergency} ngayon."}})
     before = project.po_path("tl").read_bytes()
     result = CliRunner().invoke(main, ["--project", str(project_dir), "backtranslate", "tl"])
     assert result.exit_code == 1
@@ -119,8 +110,8 @@ def test_missing_reverse_model_says_how_to_install_and_exits_1(project_dir, proj
 
 def test_stored_back_translation_round_trips_through_the_po(project, source):
     write_drafts(project, source, {CALL: CALL_ES})
+    hand_edit_po(source, "es", {CALL: {"add_comment": "A translator's own note."}})
     catalog = read_catalog(project, "es")
-    catalog.entry(CALL).tcomment = "A translator's own note."
     awkward = 'Say "not breathing" \\ # 5 minutes): of translation 0123456789abcdef): ¿qué? ' + "x" * 300
     back = BackTranslation(awkward, ENGINE, "2026-11-21", translation_fingerprint(CALL_ES))
     catalog.set_back_translation(CALL, back)
@@ -186,9 +177,7 @@ def test_a_stale_back_translation_is_neither_checked_nor_shown_as_current(projec
     write_drafts(project, source, {CALL: CALL_ES})
     store_back(project, CALL, CALL_BACK_WRONG, CALL_ES)
     edited = CALL_ES.replace("ahora", "ya")
-    catalog = read_catalog(project, "es")
-    catalog.entry(CALL).msgstr = edited  # a translator edits the text in Poedit; the old comment stays
-    write_catalog(catalog, NOW)
+    hand_edit_po(source, "es", {CALL: {"msgstr": edited}})  # a translator edits the text in Poedit; the old comment stays
     assert back_findings(source) == []
     item = read_review_item(source, "es", CALL)
     script = Script("s")

@@ -8,6 +8,8 @@ from click.testing import CliRunner
 
 from conftest import REPO, edit
 from pipeline.cli import main
+from pipeline.content import read_source
+from pipeline.project import Project
 
 
 def all_commands(group: click.Group, prefix=()):
@@ -61,7 +63,12 @@ def test_usage_errors_exit_2(project_dir, tmp_path):
 def test_status_and_history(project_dir):
     runner = CliRunner()
     result = runner.invoke(main, ["--project", str(project_dir), "status", "es"])
-    assert result.exit_code == 0 and "missing" in result.output
+    assert result.exit_code == 0
+    header, row = result.output.splitlines()
+    assert header.split()[0] == "language" and header.split()[-1] == "missing" and row.split()[0] == "es"
+    # No translations yet: every string is missing, none approved (the header alone says "missing" too).
+    strings = len(read_source(Project(project_dir)).strings)
+    assert row.split()[1:] == ["0", "0", "0", "0", "0", "0", str(strings)]
     result = runner.invoke(main, ["--project", str(project_dir), "history", "es"])
     assert result.exit_code == 0
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 import polib
 import pytest
 
-from conftest import NOW, edit
+from conftest import NOW, edit, hand_edit_po
 from pipeline.approval import State, decide, language_states
-from pipeline.catalog import read_catalog, set_provenance, sync_catalog, write_catalog
 from pipeline.content import read_source
 from pipeline.errors import ContentError
 from pipeline.ledger import read_ledger
@@ -31,14 +30,8 @@ def _signing_keys(keys):
 
 
 def write_drafts(project, source, drafts: dict[str, str], language="es", machine=False):
-    catalog = read_catalog(project, language)
-    sync_catalog(source, catalog)
-    for string_id, text in drafts.items():
-        entry = catalog.entry(string_id)
-        entry.msgstr = text
-        entry.flags.insert(0, "fuzzy")
-        set_provenance(entry, ["machine draft: Argos Translate test model, 2026-11-20" if machine else "contributor draft, 2026-11-20"])
-    write_catalog(catalog, NOW)
+    origin = "machine draft: Argos Translate test model, 2026-11-20" if machine else "contributor draft, 2026-11-20"
+    hand_edit_po(source, language, {i: {"msgstr": text, "fuzzy": True, "provenance": [origin]} for i, text in drafts.items()})
 
 
 class Script:

@@ -13,7 +13,6 @@ from conftest import NOW, REPO, write_test_key
 from pipeline import ledger as ledger_module
 from pipeline.approval import State, decide, language_states
 from pipeline.build import Gate
-from pipeline.catalog import read_catalog, write_catalog
 from pipeline.cli import main
 from pipeline.content import read_source
 from pipeline.errors import ContentError
@@ -47,12 +46,14 @@ def write_ledger_lines(project_dir, lines, language="es"):
 
 def set_translation(project, string_id, text):
     """A hand edit of the PO: new text, `fuzzy` removed (what a forger would do)."""
-    catalog = read_catalog(project, "es")
-    entry = catalog.entry(string_id)
+    import polib
+
+    po = polib.pofile(str(project.po_path("es")), wrapwidth=0)
+    entry = po.find(string_id, by="msgctxt")
     entry.msgstr = text
     if "fuzzy" in entry.flags:
         entry.flags.remove("fuzzy")
-    write_catalog(catalog, NOW)
+    po.save()
 
 
 def es_edition(source):

@@ -9,10 +9,10 @@ import xml.etree.ElementTree as ET
 import polib
 import pytest
 
-from conftest import NOW, REPO, edit
+from conftest import NOW, REPO, edit, hand_edit_po
 from pipeline import checks
 from pipeline.approval import State, decide, language_states
-from pipeline.catalog import read_catalog, set_provenance, sync_catalog, write_catalog
+from pipeline.catalog import read_catalog, sync_catalog, write_catalog
 from pipeline.content import read_source
 from pipeline.errors import ContentError
 from pipeline.xliff import export_xliff, import_xliff
@@ -50,13 +50,12 @@ def mixed(keys, project, source, drafts):
     approved, machine, review, rejected, missing, draft = clean_ids(source, 6, exclude=[CALL])
     decide(source, "es", [approved, CALL], keys["Ana Reviewer"], "approve", NOW)
     decide(source, "es", [rejected], keys["Ana Reviewer"], "reject", NOW, reason="use 'sobredosis'")
-    catalog = read_catalog(project, "es")
-    entry = catalog.entry(machine)
-    set_provenance(entry, ["machine draft: Argos Translate test model, 2026-11-20"])
-    catalog.entry(review).flags.remove("fuzzy")
-    catalog.entry(missing).msgstr = ""
-    catalog.entry(draft).tcomment += "\nAna: ask the Miami team about the regional word"
-    write_catalog(catalog, NOW)
+    hand_edit_po(source, "es", {
+        machine: {"provenance": ["machine draft: Argos Translate test model, 2026-11-20"]},
+        review: {"fuzzy": False},
+        missing: {"msgstr": ""},
+        draft: {"add_comment": "Ana: ask the Miami team about the regional word"},
+    })
     edit(project.source / "facts.yaml", "give the address, and say", "give the street address, and say")
     ids = {
         State.APPROVED: approved, State.MACHINE: machine, State.NEEDS_REVIEW: review, State.REJECTED: rejected,
@@ -127,9 +126,7 @@ def test_export_maps_every_state(mixed):
 
 
 def test_export_is_deterministic_and_escapes_text(project, source, drafts):
-    catalog = read_catalog(project, "es")
-    catalog.entry("both-slow-breathing").msgstr = "Benzos & opioides <juntos> \"matan\" ]]> a veces."
-    write_catalog(catalog, NOW)
+    hand_edit_po(source, "es", {"both-slow-breathing": {"msgstr": "Benzos & opioides <juntos> \"matan\" ]]> a veces."}})
     data = export_xliff(source, "es")
     assert data == export_xliff(source, "es")
     assert data.startswith(b"<?xml version='1.0' encoding='utf-8'?>\n<xliff version=\"1.2\" xmlns=\"urn:oasis:names:tc:xliff:document:1.2\">")
@@ -200,7 +197,7 @@ def test_new_translation_for_a_missing_string_and_a_translator_note(mixed, proje
     report = import_xliff(source, write_file(tmp_path, data), NOW)
     assert report.changed == (missing,) and report.noted == (list(source.strings)[0],)
     assert language_states(source, "es")[missing].state is State.NEEDS_REVIEW
-    assert "Marta: check with Ana" in read_catalog(project, "es").entry(list(source.strings)[0]).tcomment
+    assert "Marta: check with Ana" in read_catalog(project, "es").view(list(source.strings)[0]).translator_notes
     again = import_xliff(source, write_file(tmp_path, data), NOW)  # importing twice adds nothing twice
     assert again.noted == () and again.changed == ()
 
@@ -211,8 +208,8 @@ def test_imported_text_with_an_error_is_kept_as_a_draft_with_the_finding(mixed, 
     report = import_xliff(source, write_file(tmp_path, set_target(export_xliff(source, "es"), draft, "Llama al 555-123-4567.")), NOW)
     assert report.changed == (draft,)
     assert "phone-registry" in {f.check for f in report.findings}
-    entry = read_catalog(project, "es").entry(draft)
-    assert "fuzzy" in entry.flags and "outreach: check: phone number" in entry.tcomment
+    entry = read_catalog(project, "es").view(draft)
+    assert entry.fuzzy and any(line.startswith("check: phone number") for line in entry.provenance_lines)
 
 
 def test_stale_source_is_refused_for_that_unit(keys, project, source, drafts, tmp_path):

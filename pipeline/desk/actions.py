@@ -27,7 +27,7 @@ from pipeline.approval import (
     language_states,
     proof_texts,
 )
-from pipeline.catalog import catalog_languages, provenance_lines, read_catalog
+from pipeline.catalog import catalog_languages, read_catalog
 from pipeline.content import Citation, Source, read_source
 from pipeline.errors import ContentError, RenderError
 from pipeline.ledger import Decision, read_ledger
@@ -201,10 +201,10 @@ def read_back_translation(source: Source, language: str, string_id: str) -> str 
     reads an `outreach: back-translation: ...` comment line and finds none in
     today's catalogs. Re-point it at the back-translation stage's accessor.
     """
-    entry = read_catalog(source.project, language).entry(string_id)
+    entry = read_catalog(source.project, language).views().get(string_id)
     if entry is None:
         return None
-    for line in provenance_lines(entry):
+    for line in entry.provenance_lines:
         if line.startswith(BACK_TRANSLATION_PREFIX):
             return line[len(BACK_TRANSLATION_PREFIX):].strip() or None
     return None
