@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from html import unescape
 import json
 import re
 import shutil
 import warnings
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -474,13 +474,17 @@ def test_approving_a_string_with_a_warning_needs_it_ticked(desk_client):
     saved = string_translation(desk.root, MIXING)
     refused = client.post(f"/lang/es/string/{MIXING}/decide", data=_form(client, guard, MIXING, action="approve", text=saved))
     assert refused.status_code == 409
-    assert "cannot approve without acknowledging the warning" in refused.text and "[back-translation]" in refused.text
+    assert "Not approved: tick “I have read this warning” under this warning first: the back-translation says" in unescape(refused.text)
+    assert "[back-translation]" in refused.text
     assert es_ledger(desk.root) == []
     approved = client.post(f"/lang/es/string/{MIXING}/decide", data=_form(client, guard, MIXING, action="approve", text=saved, acknowledge="back-translation"))
     assert approved.status_code == 200 and "Approved" in approved.text
     [record] = es_ledger(desk.root)
     assert record["action"] == "approve" and [a["check"] for a in record["acknowledged"]] == ["back-translation"]
     assert "the back-translation says" in record["acknowledged"][0]["message"]
+    shown = client.get(f"/lang/es/string/{MIXING}").text
+    assert "acknowledged warning: the back-translation says" in shown  # in the history
+    assert 'name="acknowledge"' not in shown  # approved: nothing left to tick
 
 
 def test_a_refused_approval_keeps_the_ticks_given(desk_client, monkeypatch):

@@ -340,15 +340,20 @@ def _reject(source: Source, language: str, string_id: str, change: Change, curre
 
 
 def _acknowledged(source: Source, language: str, string_id: str, text: str, ticked: tuple[str, ...]) -> tuple[str, ...]:
-    """The checks whose every warning on `text` the reviewer ticked (one tick per warning, not one per check).
+    """The checks whose every warning on `text` the reviewer ticked as read (one tick per warning, not one per check).
 
-    A check with two warnings and one tick is left out, so `decide` refuses it
-    and names the warning; a tick for an unknown or error check is passed on for
+    ActionError naming each warning left unticked, unless the string is
+    already approved (re-approving records nothing, as `outreach approve`).
+    `approval.decide` refuses the same approval anyway; this says it in the
+    page's words. A tick for an unknown or error check is passed on for
     `decide` to refuse.
     """
-    warnings = Counter(f.check for f in check_text(source, language, string_id, text) if f.severity == checks.WARNING)
-    ticks = Counter(ticked)
-    return tuple(check for check in ticks if ticks[check] >= warnings.get(check, 0))
+    warnings = [f for f in check_text(source, language, string_id, text) if f.severity == checks.WARNING]
+    counts, ticks = Counter(f.check for f in warnings), Counter(ticked)
+    unread = [f for f in warnings if ticks[f.check] < counts[f.check]]
+    if unread and language_states(source, language)[string_id].state is not State.APPROVED:
+        raise ActionError([f"Not approved: tick “I have read this warning” under this warning first: {f.message} [{f.check}]" for f in unread])
+    return tuple(check for check in ticks if ticks[check] >= counts[check])
 
 
 def _call(function, *args, **kwargs):
