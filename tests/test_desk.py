@@ -512,6 +512,24 @@ def test_a_refused_approval_keeps_the_ticks_given(desk_client, monkeypatch):
     assert [c for c, _ in acknowledged].count("back-translation") == 1
 
 
+def test_a_refused_approval_of_a_typed_text_saves_nothing(desk_client, monkeypatch):
+    from pipeline import checks
+
+    monkeypatch.setitem(checks.CHECKS, "test-warning", checks.Check(
+        "test-warning", checks.WARNING, "translation", lambda case: iter(["a test warning"] if case.string.id == MIXING else [])))
+    client, guard, desk = desk_client
+    po = desk.root / "translations" / "es.po"
+    before = po.read_bytes()
+    typed = string_translation(desk.root, MIXING).replace("mucho más", "muchísimo más")
+    refused = client.post(f"/lang/es/string/{MIXING}/decide", data=_form(client, guard, MIXING, action="approve", text=typed))
+    assert refused.status_code == 409 and "[test-warning]" in refused.text
+    assert po.read_bytes() == before and es_ledger(desk.root) == []
+    assert typed in refused.text  # the typing is kept in the box
+    form = _form(client, guard, MIXING, action="approve", text=typed, acknowledge="test-warning")
+    assert client.post(f"/lang/es/string/{MIXING}/decide", data=form).status_code == 200
+    assert string_translation(desk.root, MIXING) == typed and es_ledger(desk.root)[0]["translation"] == typed
+
+
 def test_an_error_cannot_be_acknowledged_away(desk_client):
     client, guard, desk = desk_client
     form = _form(client, guard, "call-emergency", action="approve", text="Llama al 911 ahora.", acknowledge="placeholders")

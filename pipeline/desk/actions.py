@@ -321,11 +321,13 @@ def record_change(source: Source, language: str, string_id: str, change: Change,
         text = change.text or ""
         if not text.strip():
             raise ActionError(["The text is empty: type a translation, or reject the string."], incomplete=True)
+        acknowledged: tuple[str, ...] = ()
+        if change.action == "approve":  # before anything is written: a refused approval saves nothing
+            acknowledged = _acknowledged(source, language, string_id, text, change.acknowledge, changed=text != current)
         if text != current:
             _call(save_review_edit, source, language, string_id, text, reviewer, now, tool=DESK_TOOL)
         if change.action == "save":
             return "saved"
-        acknowledged = _acknowledged(source, language, string_id, text, change.acknowledge)
         outcome = _call(decide, source, language, [string_id], key, "approve", now, reviewer=reviewer, acknowledge=acknowledged)
         return "approved" if outcome.decisions else "unchanged"
 
@@ -339,11 +341,11 @@ def _reject(source: Source, language: str, string_id: str, change: Change, curre
     return "rejected" if outcome.decisions else "unchanged"
 
 
-def _acknowledged(source: Source, language: str, string_id: str, text: str, ticked: tuple[str, ...]) -> tuple[str, ...]:
+def _acknowledged(source: Source, language: str, string_id: str, text: str, ticked: tuple[str, ...], changed: bool) -> tuple[str, ...]:
     """The checks whose every warning on `text` the reviewer ticked as read (one tick per warning, not one per check).
 
-    ActionError naming each warning left unticked, unless the string is
-    already approved (re-approving records nothing, as `outreach approve`).
+    ActionError naming each warning left unticked, unless `text` is the saved
+    text and already approved (re-approving records nothing, as `outreach approve`).
     `approval.decide` refuses the same approval anyway; this says it in the
     page's words. A tick for an unknown or error check is passed on for
     `decide` to refuse.
@@ -351,7 +353,7 @@ def _acknowledged(source: Source, language: str, string_id: str, text: str, tick
     warnings = [f for f in check_text(source, language, string_id, text) if f.severity == checks.WARNING]
     counts, ticks = Counter(f.check for f in warnings), Counter(ticked)
     unread = [f for f in warnings if ticks[f.check] < counts[f.check]]
-    if unread and language_states(source, language)[string_id].state is not State.APPROVED:
+    if unread and (changed or language_states(source, language)[string_id].state is not State.APPROVED):
         raise ActionError([f"Not approved: tick “I have read this warning” under this warning first: {f.message} [{f.check}]" for f in unread])
     return tuple(check for check in ticks if ticks[check] >= counts[check])
 

@@ -72,7 +72,7 @@
     const fit = document.getElementById("fit");
     const backTyped = document.getElementById("back-typed");
     const readOnly = !!document.getElementById("refusal");  // the key cannot decide on this language
-    const saved = text.value;
+    const saved = document.querySelector('#decide input[name="base"]').value;  // the saved text (the box may hold kept typing)
     let checkSeq = 0;
     let previewSeq = 0;
 
@@ -201,7 +201,8 @@
       event.preventDefault();
     });
 
-    if (text.value !== saved) runChecks();
+    if (backTyped) backTyped.hidden = text.value === saved;
+    if (text.value !== saved) runChecks();  // typing kept after a refusal: check what is in the box
     runPreview();
   }
 
