@@ -10,9 +10,9 @@ already installed (httpx is the test client's only need).
 
 Every stage call goes through `pipeline.desk.actions`; writes (edit, approve,
 reject) all go through its `record_change`, the same functions as the CLI,
-signed with the key the desk was started with. Pages are Jinja2 templates under templates/ beside this
-module, autoescaped: translated text is untrusted and only ever reaches the
-page as escaped text or as JSON read with `textContent`.
+signed with the key the desk was started with. Pages are Jinja2 templates
+under templates/ beside this module, autoescaped: translated text is untrusted
+and only ever reaches the page as escaped text or as JSON read with `textContent`.
 """
 
 from __future__ import annotations
@@ -166,13 +166,12 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
     def _record(request: Request, change: actions.Change) -> Response:
         """Record the change through the pipeline, signed with the desk's key; on refusal, show the string again, typing kept."""
         source, language, string_id = desk.source(), request.path_params["language"], request.path_params["string_id"]
-        kept = {"typed": change.text, "acknowledged": change.acknowledge}
         try:
             done = actions.record_change(source, language, string_id, change, desk.key, desk.reviewer, desk.clock())
         except actions.ChangedMeanwhile as exc:
-            return string_view(request, 409, _changed_meanwhile(exc.current), **kept)
+            return string_view(request, 409, _changed_meanwhile(exc.current), change.text, change.acknowledge)
         except actions.ActionError as exc:
-            return string_view(request, 422 if exc.incomplete else 409, tuple(exc.messages), **kept)
+            return string_view(request, 422 if exc.incomplete else 409, tuple(exc.messages), change.text, change.acknowledge)
         return _back_to(request, done)
 
     async def api_check(request: Request) -> Response:
