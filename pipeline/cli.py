@@ -684,26 +684,27 @@ def reviewers_add(ctx: Context, name: str, languages: str, key_file: Path) -> No
 
 
 @main.command()
-@click.option("--reviewer", required=True, help="Your name, as it should appear in the audit trail.")
-@click.option("--key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Your signing key, as for `outreach approve`.")
+@click.option("--reviewer", default=None, help=REVIEWER_HELP)
+@key_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (keep it local).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port to listen on (0: any free port).")
 @pass_context
 @report_errors
-def serve(ctx: Context, reviewer: str, key: Path | None, host: str, port: int) -> None:
+def serve(ctx: Context, reviewer: str | None, key_path: Path | None, host: str, port: int) -> None:
     """Start the review desk: each string beside the print page it lands on.
 
     Prints a local address with a one-off access token; open it in a browser on
-    this machine. Approvals, rejections and edits are recorded exactly as by
-    `outreach approve`, `reject` and `review`. Ctrl-C stops it.
+    this machine. Approvals and rejections are signed with your key (read once,
+    now) and recorded exactly as by `outreach approve`, `reject` and `review`.
+    Ctrl-C stops it.
     """
     from pipeline.desk.server import prepare_desk, serve as serve_desk
 
-    desk, guard, sock = prepare_desk(ctx.project.root, reviewer_name(reviewer), key, host, port)
+    claimed = reviewer_name(reviewer) if reviewer is not None else None
+    desk, guard, sock = prepare_desk(ctx.project.root, signing_key(key_path), claimed, host, port)
 
     def announce(url: str) -> None:
-        click.echo(f"Review desk for {desk.reviewer}: open this address in a browser on this machine (Ctrl-C stops it):")
+        click.echo(f"Review desk for {desk.reviewer} (key {desk.key.fingerprint}): open this address in a browser on this machine (Ctrl-C stops it):")
         click.echo(f"    {url}")
 
     serve_desk(desk, guard, sock, announce)

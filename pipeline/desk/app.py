@@ -9,17 +9,16 @@ check that answers a keystroke; and Uvicorn stops cleanly on Ctrl-C. Both were
 already installed (httpx is the test client's only need).
 
 Every stage call goes through `pipeline.desk.actions`; writes (edit, approve,
-reject) are serialised in this process by one lock and go through the same
-functions as the CLI. Pages are Jinja2 templates under templates/ beside this
-module, autoescaped: translated text is untrusted and only ever reaches the
-page as escaped text or as JSON read with `textContent`.
+reject) all go through its `record_change`, the same functions as the CLI,
+signed with the key the desk was started with. Pages are Jinja2 templates
+under templates/ beside this module, autoescaped: translated text is untrusted
+and only ever reaches the page as escaped text or as JSON read with `textContent`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from starlette.staticfiles import StaticFiles
 from pipeline.desk import actions
 from pipeline.desk.preview import PreviewService
 from pipeline.desk.security import CSRF_FIELD, CSRF_HEADER, Guard, GuardMiddleware
+from pipeline.signing import SigningKey
 
 HERE = Path(__file__).resolve().parent
 FILTERS = ("state", "check", "edition", "format", "q")
@@ -52,14 +52,13 @@ MAX_TEXT = 5000  # characters: far more than any string prints
 
 @dataclass
 class Desk:
-    """What one running desk knows: the project, the reviewer, the warm renderer."""
+    """What one running desk knows: the project, the reviewer's key and listed name, the warm renderer."""
 
     root: Path
-    reviewer: str
-    key: Path | None = None
+    key: SigningKey  # loaded once at start; signs every decision made here
+    reviewer: str  # the key's name in source/reviewers.yaml (actions.key_owner)
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
     preview: PreviewService = field(default_factory=PreviewService)
-    write_lock: threading.Lock = field(default_factory=threading.Lock)
     _source: object = None
     _stamp: tuple = ()
 
@@ -83,7 +82,7 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
     )
 
     def page(name: str, request: Request, status: int = 200, **context) -> HTMLResponse:
-        html = env.get_template(name).render(csrf=guard.csrf, reviewer=desk.reviewer, key=desk.key, **context)
+        html = env.get_template(name).render(csrf=guard.csrf, reviewer=desk.reviewer, key=desk.key.fingerprint, **context)
         return HTMLResponse(html, status_code=status)
 
     def languages(request: Request) -> Response:
@@ -91,7 +90,8 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
         summary = []
         for code in actions.desk_languages(source):
             counts = actions.state_counts(source, code)
-            summary.append((source.languages[code], counts, sum(counts.values())))
+            refusal = actions.decision_refusal(source, code, desk.key, desk.reviewer)
+            summary.append((source.languages[code], counts, sum(counts.values()), refusal))
         return page("languages.html.j2", request, summary=summary, states=actions.STATES)
 
     def overview(request: Request) -> Response:
@@ -111,7 +111,9 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
             filter_query=_query(filters),
         )
 
-    def string_view(request: Request, status: int = 200, problems: tuple[str, ...] = (), typed: str | None = None) -> Response:
+    def string_view(
+        request: Request, status: int = 200, problems: tuple[str, ...] = (), typed: str | None = None, acknowledged: tuple[str, ...] = ()
+    ) -> Response:
         source = desk.source()
         language, string_id = request.path_params["language"], request.path_params["string_id"]
         try:
@@ -135,7 +137,9 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
             previous_id=previous_id, next_id=next_id, position=position + 1, count=len(order),
             filters=filters, filter_query=_query(filters), preview_edition=chosen[0], preview_format=chosen[1],
             english_diff=_diff(detail.previous_english, detail.row.english) if detail.previous_english else None,
-            back_diff=_diff(detail.row.english, detail.back_translation) if detail.back_translation else None,
+            back=detail.back_translation,
+            back_diff=_diff(detail.row.english, detail.back_translation.text) if detail.back_translation and detail.back_translation.current else None,
+            acknowledged=set(acknowledged), refusal=actions.decision_refusal(source, language, desk.key, desk.reviewer),
         )
 
     async def post_decide(request: Request) -> Response:
@@ -143,58 +147,32 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
         form = await request.form()
         if not guard.check_csrf(form.get(CSRF_FIELD)):
             return _csrf_refused()
-        action = form.get("action", "")
-        text = _clean(form.get("text", ""))
-        base = form.get("base", "")
+        action = str(form.get("action", ""))
         if action not in ("save", "approve"):
             return page("error.html.j2", request, 400, messages=[f"Unknown action {action!r}."])
-        return await run_in_threadpool(lambda: _decide(request, action, text, base))
+        acknowledge = tuple(str(check) for check in form.getlist("acknowledge"))
+        change = actions.Change(action, str(form.get("base", "")), _clean(form.get("text", "")), acknowledge=acknowledge)
+        return await run_in_threadpool(lambda: _record(request, change))
 
     async def post_reject(request: Request) -> Response:
         form = await request.form()
         if not guard.check_csrf(form.get(CSRF_FIELD)):
             return _csrf_refused()
-        reason = " ".join(str(form.get("reason", "")).split())
-        base = form.get("base", "")
         typed = form.get("text")
-        return await run_in_threadpool(lambda: _reject(request, reason, base, None if typed is None else _clean(typed)))
+        reason = " ".join(str(form.get("reason", "")).split())
+        change = actions.Change("reject", str(form.get("base", "")), None if typed is None else _clean(typed), reason)
+        return await run_in_threadpool(lambda: _record(request, change))
 
-    def _decide(request: Request, action: str, text: str, base: str) -> Response:
+    def _record(request: Request, change: actions.Change) -> Response:
+        """Record the change through the pipeline, signed with the desk's key; on refusal, show the string again, typing kept."""
         source, language, string_id = desk.source(), request.path_params["language"], request.path_params["string_id"]
-        with desk.write_lock:
-            try:
-                current = actions.current_translation(source, language, string_id)
-                if base != current:
-                    return string_view(request, 409, _changed_meanwhile(current), typed=text)
-                if not text.strip():
-                    return string_view(request, 422, ("The text is empty: type a translation, or reject the string.",), typed=text)
-                if text != current:
-                    actions.save_edit(source, language, string_id, text, desk.reviewer, desk.clock())
-                done = "saved"
-                if action == "approve":
-                    record = actions.approve(source, language, string_id, desk.reviewer, desk.clock(), desk.key)
-                    done = "approved" if record else "unchanged"
-            except actions.ActionError as exc:
-                return string_view(request, 409, tuple(exc.messages), typed=text)
+        try:
+            done = actions.record_change(source, language, string_id, change, desk.key, desk.reviewer, desk.clock())
+        except actions.ChangedMeanwhile as exc:
+            return string_view(request, 409, _changed_meanwhile(exc.current), change.text, change.acknowledge)
+        except actions.ActionError as exc:
+            return string_view(request, 422 if exc.incomplete else 409, tuple(exc.messages), change.text, change.acknowledge)
         return _back_to(request, done)
-
-    def _reject(request: Request, reason: str, base: str, typed: str | None) -> Response:
-        source, language, string_id = desk.source(), request.path_params["language"], request.path_params["string_id"]
-        with desk.write_lock:
-            try:
-                current = actions.current_translation(source, language, string_id)
-                if base != current:
-                    return string_view(request, 409, _changed_meanwhile(current), typed=typed)
-                if typed is not None and typed != current:
-                    return string_view(request, 409, (
-                        "You changed the text but did not save it. Save your text first, or undo your change, then reject.",
-                    ), typed=typed)
-                if not reason:
-                    return string_view(request, 422, ("Give a reason for the translator to reject.",), typed=typed)
-                record = actions.reject(source, language, string_id, desk.reviewer, reason, desk.clock(), desk.key)
-            except actions.ActionError as exc:
-                return string_view(request, 409, tuple(exc.messages), typed=typed)
-        return _back_to(request, "rejected" if record else "unchanged")
 
     async def api_check(request: Request) -> Response:
         if not guard.check_csrf(request.headers.get(CSRF_HEADER)):

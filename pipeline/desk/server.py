@@ -13,6 +13,7 @@ from pipeline.desk import actions
 from pipeline.desk.app import Desk, create_app
 from pipeline.desk.security import Guard
 from pipeline.errors import ContentError, Problem, RenderError
+from pipeline.signing import SigningKey
 
 LOGGER = logging.getLogger("outreach")
 DEFAULT_HOST = "127.0.0.1"
@@ -40,12 +41,15 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def prepare_desk(root: Path, reviewer: str, key: Path | None, host: str, port: int) -> tuple[Desk, Guard, socket.socket]:
-    """Check the project can be read and the address had, before anything is served."""
-    desk = Desk(root=root, reviewer=reviewer, key=key)
-    source = desk.source()
+def prepare_desk(root: Path, key: SigningKey, reviewer: str | None, host: str, port: int) -> tuple[Desk, Guard, socket.socket]:
+    """Check the project can be read, the key is a listed reviewer's, and the address can be had, before anything is served.
+
+    `reviewer` (serve --reviewer), if given, must be the key's listed name.
+    """
+    source = actions.load_source(root)
     if not actions.desk_languages(source):
         raise ContentError([Problem(source.project.translations, None, "no translated language to review")], unusable=True)
+    desk = Desk(root=root, key=key, reviewer=actions.key_owner(source, key, reviewer))
     sock = bind_socket(host, port)
     guard = Guard(host=host, port=sock.getsockname()[1])
     return desk, guard, sock

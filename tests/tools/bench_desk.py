@@ -42,6 +42,16 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
+def throwaway_key(path: Path):
+    """A fresh Ed25519 key that lives only in memory (the benchmark records no decision)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from pipeline.signing import SigningKey, public_line
+
+    private = Ed25519PrivateKey.generate()
+    return SigningKey(path, private, public_line(private.public_key()))
+
+
 def measure(samples: dict[str, int]) -> list[tuple[str, str, int, float, float, float]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -55,7 +65,7 @@ def measure(samples: dict[str, int]) -> list[tuple[str, str, int, float, float, 
     try:
         for folder in ("source", "templates", "translations"):
             shutil.copytree(REPO / folder, root / folder)
-        desk = Desk(root=root, reviewer="bench")
+        desk = Desk(root=root, key=throwaway_key(root.parent / "bench-key"), reviewer="bench")  # previews only: nothing is signed
         guard = Guard(host="127.0.0.1", port=8765)
         client = TestClient(create_app(desk, guard), base_url="http://127.0.0.1:8765")
         client.get(f"/?token={guard.token}", follow_redirects=False)

@@ -7,8 +7,12 @@
   const CHECK_DELAY_MS = 150;
   const PREVIEW_DELAY_MS = 250;
 
+  const NOT_TYPED = ["checkbox", "radio", "button", "submit", "reset"];
+
   function typing(target) {
-    return target && (target.tagName === "TEXTAREA" || target.tagName === "INPUT" || target.tagName === "SELECT" || target.isContentEditable);
+    if (!target) return false;
+    if (target.tagName === "INPUT") return !NOT_TYPED.includes(target.type);  // j/k/a still work from a ticked box
+    return target.tagName === "TEXTAREA" || target.tagName === "SELECT" || target.isContentEditable;
   }
 
   function el(tag, className, text) {
@@ -66,27 +70,58 @@
     const status = document.getElementById("preview-status");
     const pages = document.getElementById("preview-pages");
     const fit = document.getElementById("fit");
-    const saved = text.value;
+    const backTyped = document.getElementById("back-typed");
+    const readOnly = !!document.getElementById("refusal");  // the key cannot decide on this language
+    const saved = document.querySelector('#decide input[name="base"]').value;  // the saved text (the box may hold kept typing)
     let checkSeq = 0;
     let previewSeq = 0;
 
+    // A warning stays ticked while the same warning (check and message) is shown; a new message needs a new tick.
+    function tickedWarnings() {
+      const ticked = new Set();
+      for (const box of findings.querySelectorAll('input[name="acknowledge"]')) {
+        if (box.checked) ticked.add(box.value + "\n" + box.dataset.message);
+      }
+      return ticked;
+    }
+
     function showFindings(data) {
+      const ticked = tickedWarnings();
       findings.replaceChildren();
       if (data.error) { findings.appendChild(el("p", "error", "Checks could not run: " + data.error)); return; }
       if (!data.findings.length) {
         findings.appendChild(el("p", "ok", "No check finds anything in this text."));
       } else {
         const list = el("ul", "findings");
-        for (const f of data.findings) {
+        data.findings.forEach((f, index) => {
           const item = el("li", f.severity);
+          const message = el("span", "", f.message);
+          message.id = "finding-" + (index + 1);
           item.appendChild(el("b", "", f.severity));
-          item.appendChild(document.createTextNode(": " + f.message + " "));
+          item.appendChild(document.createTextNode(": "));
+          item.appendChild(message);
+          item.appendChild(document.createTextNode(" "));
           item.appendChild(el("code", "", "[" + f.check + "]"));
+          if (f.severity === "warning") {
+            const label = el("label", "ack");
+            const box = el("input");
+            box.type = "checkbox";
+            box.name = "acknowledge";
+            box.value = f.check;
+            box.dataset.message = f.message;
+            box.setAttribute("form", "decide");
+            box.setAttribute("aria-describedby", message.id);
+            box.checked = ticked.has(f.check + "\n" + f.message);
+            label.appendChild(box);
+            label.appendChild(document.createTextNode(" I have read this warning"));
+            item.appendChild(document.createTextNode(" "));
+            item.appendChild(label);
+          }
           list.appendChild(item);
-        }
+        });
         findings.appendChild(list);
       }
-      approve.disabled = data.errors > 0;
+      approve.disabled = readOnly || data.errors > 0;
       approve.title = data.errors > 0 ? "Fix the errors before approving" : "";
     }
 
@@ -133,7 +168,11 @@
 
     const checksLater = debounce(runChecks, CHECK_DELAY_MS);
     const previewLater = debounce(runPreview, PREVIEW_DELAY_MS);
-    text.addEventListener("input", () => { checksLater(); previewLater(); });
+    text.addEventListener("input", () => {
+      if (backTyped) backTyped.hidden = text.value === saved;
+      checksLater();
+      previewLater();
+    });
     if (docSelect) docSelect.addEventListener("change", runPreview);
 
     // The reject form says whether the text box holds unsaved typing: the desk refuses to reject then.
@@ -162,7 +201,8 @@
       event.preventDefault();
     });
 
-    if (text.value !== saved) runChecks();
+    if (backTyped) backTyped.hidden = text.value === saved;
+    if (text.value !== saved) runChecks();  // typing kept after a refusal: check what is in the box
     runPreview();
   }
 
