@@ -24,6 +24,7 @@ from phonenumbers import shortnumberinfo
 
 from pipeline import spans
 from pipeline.content import Language, Source, SourceString
+from pipeline.document import print_places
 from pipeline.hotlines import Hotline
 
 ERROR = "error"
@@ -269,13 +270,11 @@ def check_translation_wording(case: TranslationCase) -> Iterator[str]:
 
 
 def length_limit(source: Source, string: SourceString) -> tuple[int, str]:
-    """The most characters a string may have where it prints."""
-    card_ids = set()
-    for name in ("card-front", "card-back"):
-        card_ids.update(source.layouts[name].string_ids())
-    if string.id in ("ui.card.front-title", "ui.label.call") or string.id.startswith("ui.category.") or string.id.startswith("ui.label."):
+    """The most characters a string may have where it prints (read from the document plans)."""
+    places = print_places(source).get(string.id, set())
+    if "label" in places:
         return TITLE_LENGTH_LIMIT, "label"
-    if string.id in card_ids:
+    if "card" in places:
         return CARD_LENGTH_LIMIT, "wallet card"
     return FLYER_LENGTH_BUDGET, "flyer"
 

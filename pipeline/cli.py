@@ -7,20 +7,21 @@ never as a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import logging
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
 
+from pipeline.document import FORMAT_NAMES
 from pipeline.errors import ContentError, RenderError
 from pipeline.project import Project
 
 log = logging.getLogger("outreach")
-# Kept in step with pipeline.content.FORMATS (a test checks); listed here so --help needs no import.
-FORMAT_NAMES = ["flyer-letter", "flyer-a4", "flyer-letter-large", "flyer-a4-large", "card", "sheet-letter", "sheet-a4"]
 
 
 class Context:
@@ -333,10 +334,11 @@ def _editions(source, edition_ids: tuple[str, ...]) -> list[str]:
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMAT_NAMES),
               help="Only these formats (repeatable); default: each edition's own.")
 @click.option("--proof", is_flag=True, help="Render proofs for reviewers, whatever the approval state.")
-@click.option("--jobs", "workers", type=click.IntRange(min=1), default=None, help="Processes to render with (default: up to 2).")
+@click.option("--jobs", "workers", type=click.IntRange(min=1), default=None, help="Processes to render with (default: one per core).")
+@click.option("--force", is_flag=True, help="Render even documents whose inputs have not changed.")
 @pass_context
 @report_errors
-def render(ctx: Context, edition_ids: tuple[str, ...], formats: tuple[str, ...], proof: bool, workers: int | None) -> None:
+def render(ctx: Context, edition_ids: tuple[str, ...], formats: tuple[str, ...], proof: bool, workers: int | None, force: bool) -> None:
     """Render final PDFs of approved editions (or proofs with --proof).
 
     A final is refused, and any old one removed, while a string it needs is
@@ -348,13 +350,8 @@ def render(ctx: Context, edition_ids: tuple[str, ...], formats: tuple[str, ...],
     pairs = plan(source, _editions(source, edition_ids), formats)
     if not pairs:
         raise click.UsageError(f"none of the chosen editions is printed as {', '.join(formats)} (see source/editions.yaml)")
-    workers = workers or default_workers()
-    with click.progressbar(length=len(pairs), label="rendering", file=sys.stderr) as bar:
-        def step(message: str) -> None:
-            log.info(message)
-            bar.update(1)
-
-        outcomes = render_pairs(source, pairs, proof, workers, progress=step)
+    with _progress("rendering") as step:
+        outcomes = render_pairs(source, pairs, proof, workers or default_workers(), progress=step, force=force)
     refused = [o for o in outcomes if o.kind == "refused"]
     failed = [o for o in outcomes if o.kind == "failed"]
     for outcome in outcomes:
@@ -365,6 +362,39 @@ def render(ctx: Context, edition_ids: tuple[str, ...], formats: tuple[str, ...],
         click.echo(f"error: {outcome.error}", err=True)
     if refused or failed:
         sys.exit(1)
+
+
+@contextlib.contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int, str], None]]:
+    """A progress bar on a terminal; plain lines elsewhere (CI logs)."""
+    bar = None
+    try:
+        def step(done: int, total: int, message: str) -> None:
+            nonlocal bar
+            if not sys.stderr.isatty():
+                click.echo(f"[{done}/{total}] {message}", err=True)
+                return
+            if bar is None:
+                bar = click.progressbar(length=total, label=label, file=sys.stderr)
+                bar.__enter__()
+            bar.update(1)
+
+        yield step
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def _shard(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    try:
+        k, n = (int(part) for part in value.split("/"))
+    except ValueError:
+        k = n = 0
+    if not 1 <= k <= n:
+        raise click.BadParameter(f"{value!r}: write K/N with 1 <= K <= N, e.g. 1/2", param_hint="--shard")
+    return k, n
 
 
 def _report_refusals(ctx: Context, refused) -> None:
@@ -386,34 +416,54 @@ def _report_refusals(ctx: Context, refused) -> None:
 
 
 @main.command()
+@click.option("--release", is_flag=True,
+              help="Also fail unless every edition marked required_for_release in source/editions.yaml is final.")
 @pass_context
 @report_errors
-def bundle(ctx: Context) -> None:
-    """Pack every current final into output/release/ with a manifest and a zip."""
+def bundle(ctx: Context, release: bool) -> None:
+    """Pack every current final into output/release/ with a manifest and a zip (nothing is rendered)."""
     from pipeline.build import Gate
-    from pipeline.bundle import build_bundle
-    from pipeline.render import Renderer
+    from pipeline.bundle import build_bundle, required_not_final
 
-    result = build_bundle(ctx.source, Renderer(ctx.source), Gate(ctx.source))
+    gate = Gate(ctx.source)
+    result = build_bundle(ctx.source, gate)
     click.echo(f"{result.files} files -> {ctx.project.relative(result.zip_path)} ({ctx.project.relative(result.manifest_path)})")
+    if release:
+        missing = required_not_final(ctx.source, gate)
+        if missing:
+            raise ContentError(missing)
 
 
 @main.command()
+@click.option("--jobs", "workers", type=click.IntRange(min=1), default=None, help="Processes to render with (default: one per core).")
+@click.option("--force", is_flag=True, help="Render every document, even those whose inputs have not changed.")
+@click.option("--shard", "shard_text", metavar="K/N", default=None,
+              help="Render only part K of N (balanced by expected cost) and do not bundle: one CI job each.")
 @pass_context
 @report_errors
-def build(ctx: Context) -> None:
-    """Render every edition (final where approved, else a proof), print a summary, bundle the finals."""
-    from pipeline.build import Gate, default_workers, plan, render_pairs
+def build(ctx: Context, workers: int | None, force: bool, shard_text: str | None) -> None:
+    """Render every edition (final where approved, else a proof), print a summary, bundle the finals.
+
+    Only documents whose inputs changed are laid out again.
+    """
+    from pipeline.build import Gate, default_workers, plan, render_pairs, select_shard
     from pipeline.bundle import build_bundle
-    from pipeline.render import Renderer
 
     source = ctx.source
-    workers = default_workers()
+    shard = _shard(shard_text)
+    workers = workers or default_workers()
     gate = Gate(source)
     pairs = plan(source, list(source.editions), ())
-    finals = render_pairs(source, pairs, False, workers, progress=log.info, gate=gate)
-    refused = [(source.editions[o.edition], o.format) for o in finals if o.kind == "refused"]
-    proofs = {(o.edition, o.format): o for o in render_pairs(source, refused, True, workers, progress=log.info, gate=gate)}
+    if shard:
+        pairs = select_shard(source, pairs, *shard)
+    with _progress("rendering") as step:
+        finals = render_pairs(source, pairs, False, workers, progress=step, gate=gate, force=force)
+        refused = [(source.editions[o.edition], o.format) for o in finals if o.kind == "refused"]
+        proof_outcomes = render_pairs(source, refused, True, workers, progress=step, gate=gate, force=force)
+    proofs = {(o.edition, o.format): o for o in proof_outcomes}
+    if not pairs:
+        click.echo("nothing to render in this shard")
+        return
     width = max(len(f) for _, f in pairs)
     click.echo(f"{'edition':12} {'format':{width}} {'result':7} why")
     failed = []
@@ -437,9 +487,14 @@ def build(ctx: Context) -> None:
                 failed.append(outcome)
                 reasons.append(f"{len(outcome.findings)} check error{'s' if len(outcome.findings) != 1 else ''} (see `outreach check`)")
             click.echo(f"{row} proof   {'; '.join(reasons)}")
-    result = build_bundle(source, Renderer(source), gate)
-    click.echo(f"\n{sum(o.kind == 'final' for o in finals)} finals, {sum(p.kind == 'proof' for p in proofs.values())} proofs; "
-               f"release: {ctx.project.relative(result.zip_path)} ({result.files} files)")
+    made = sum(o.rendered for o in [*finals, *proof_outcomes])
+    summary = (f"\n{sum(o.kind == 'final' for o in finals)} finals, {sum(p.kind == 'proof' for p in proofs.values())} proofs "
+               f"({made} rendered, the others unchanged)")
+    if shard:
+        click.echo(f"{summary}; shard {shard[0]}/{shard[1]}: copy output/ of every shard together, then `outreach bundle`")
+    else:
+        result = build_bundle(source, gate)
+        click.echo(f"{summary}; release: {ctx.project.relative(result.zip_path)} ({result.files} files)")
     if failed:
         sys.exit(1)
 

@@ -176,7 +176,6 @@ class DraftReport:
     flagged: dict[str, list[str]] = field(default_factory=dict)  # id -> findings on its new draft
     english_changed: list[str] = field(default_factory=list)
     kept_stale: list[str] = field(default_factory=list)  # a person's text kept as a stale draft
-    model: str = ""
     wrote: bool = False
 
 
@@ -236,7 +235,6 @@ def draft_language(
 
     if inputs:
         engine = engine_factory()
-        report.model = engine.description
         progress(f"{language}: drafting {len(inputs)} strings with {engine.description}")
         ids = list(inputs)
         protected = {i: protect(inputs[i], source, language) for i in ids}

@@ -16,6 +16,7 @@ from pipeline.approval import decide
 from pipeline.catalog import read_catalog, sync_catalog, write_catalog
 from pipeline.cli import main
 from pipeline.content import read_source
+from pipeline.document import plan_document
 from pipeline.project import Project
 
 EDITIONS = """editions:
@@ -83,7 +84,7 @@ def test_approved_translation_prints_and_a_later_edit_withdraws_the_final(small_
     shipped = polib.pofile(str(REPO / "translations" / "es.po"))
     catalog = read_catalog(source.project, "es")
     sync_catalog(source, catalog)
-    ids = source.edition_string_ids(source.editions["es-US"], "card")
+    ids = plan_document(source, source.editions["es-US"], "card").string_ids
     for string_id in ids:
         catalog.entry(string_id).msgstr = shipped.find(string_id, by="msgctxt").msgstr
     write_catalog(catalog, NOW)
@@ -115,7 +116,7 @@ def test_bundle_refuses_an_altered_final(small_project):
     final.write_bytes(final.read_bytes() + b"\n% edited by hand\n")
     result = run(small_project, "bundle")
     assert result.exit_code == 1
-    assert "output/final/en-US/card.pdf: out of date or altered" in result.output
+    assert "output/final/en-US/card.pdf: altered or of unknown origin" in result.output
 
 
 def test_a_check_error_on_a_printed_number_blocks_the_final(small_project):
