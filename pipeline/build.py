@@ -65,6 +65,14 @@ class Gate:
         self.findings = [f for f in validate_cached(source, today or dt.date.today(), max_age_days, languages) if f.severity == checks.ERROR]
         self._states: dict[str, dict[str, StringState]] = {}
         self._plans: dict[tuple[str, str], DocumentPlan] = {}
+        self._environment: str | None = None
+
+    @property
+    def environment(self) -> str:
+        """The render environment's digest, computed once for this gate (one run)."""
+        if self._environment is None:
+            self._environment = render_environment(self.source.project)
+        return self._environment
 
     def states(self, language: str) -> dict[str, StringState]:
         if language not in self._states:
@@ -102,7 +110,7 @@ class Gate:
         plan = self.plan(edition, format_name)
         states = self.states(edition.language)
         approvals = tuple(states[i].decision.hash if states[i].decision else "" for i in plan.string_ids)  # type: ignore[union-attr]
-        return make_job(plan, approved_texts(states), False, approvals, environment=render_environment(self.source.project))
+        return make_job(plan, approved_texts(states), False, approvals, environment=self.environment)
 
     def proof_job(self, edition: Edition, format_name: str) -> PrintJob:
         """The job of a proof: texts as they stand, the unapproved strings and the check errors listed."""
@@ -118,7 +126,7 @@ class Gate:
         )
         listed = {s.id for s in blocking}
         unlisted = tuple(f.format(self.source.project.root) for f in errors if f.string_id not in listed)
-        return make_job(plan, proof_texts(states), True, (), unapproved, unlisted, render_environment(self.source.project))
+        return make_job(plan, proof_texts(states), True, (), unapproved, unlisted, self.environment)
 
 
 def final_path(source: Source, edition_id: str, format_name: str) -> Path:
@@ -274,8 +282,9 @@ def _run(source: Source, jobs: list[RenderJob], workers: int, progress: Progress
     if workers <= 1 or total < 2:
         _start_worker(source)
         for done, job in enumerate(jobs, 1):
-            yield _render_job(job.job)
+            result = _render_job(job.job)
             progress(done, total, job.label)
+            yield result
         return
     context = multiprocessing.get_context("fork")
     # Costliest first, so no worker is left with a sheet at the end; results come back in order.

@@ -125,18 +125,12 @@ def _fonts() -> list[str]:
     return found
 
 
-_ENVIRONMENTS: dict[Path, str] = {}
-
-
 def render_environment(project: Project) -> str:
-    """Digest of everything besides the job that decides a PDF's bytes (computed once per run)."""
-    if project.templates in _ENVIRONMENTS:
-        return _ENVIRONMENTS[project.templates]
+    """Digest of everything besides the job that decides a PDF's bytes (compute it once per run)."""
     digest = hashlib.sha256()
     if project.templates.is_dir():
         _hash_tree(digest, project.templates, "templates")
     for name in LAYOUT_CODE:
         _hash_tree(digest, PACKAGE / name, "pipeline")
     digest.update("\n".join([*_versions(), *_fonts()]).encode())
-    _ENVIRONMENTS[project.templates] = digest.hexdigest()
-    return _ENVIRONMENTS[project.templates]
+    return digest.hexdigest()
