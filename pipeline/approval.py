@@ -214,7 +214,7 @@ def _decide_english(source: Source, string_ids: list[str], reviewer: str, action
         elif action == "approve":
             for finding in source_errors:
                 if finding.string_id == string_id:
-                    problems.append(Problem(finding.path, finding.line, f"{string_id}: cannot approve: {finding.message} [{finding.check}]"))
+                    problems.append(Problem(finding.path or source.project.source, finding.line, f"{string_id}: cannot approve: {finding.message} [{finding.check}]"))
     if action == "reject" and not reason.strip():
         problems.append(Problem(ledger.path, None, "a reason is required to reject"))
     if problems:

@@ -167,7 +167,9 @@ def _approvals(source: Source, language: str, ids: list[str], states: dict[str, 
     records = []
     for string_id in ids:
         decision = states[string_id].decision
-        record = {
+        if decision is None:  # cannot happen for a final: every string it prints is approved in the ledger
+            raise ValueError(f"{string_id}: no ledger record approves it")
+        record: dict[str, object] = {
             "string": string_id,
             "reviewer": decision.reviewer,
             "time": decision.time,
@@ -177,6 +179,8 @@ def _approvals(source: Source, language: str, ids: list[str], states: dict[str, 
         }
         if language == ENGLISH:
             review = source.strings[string_id].review
+            if review is None:
+                raise ValueError(f"{string_id}: English without a source review cannot be approved")
             record["source_review"] = {"by": review.by, "date": review.date.isoformat()}
         records.append(record)
     return records

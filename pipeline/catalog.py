@@ -22,6 +22,8 @@ from pipeline.errors import ContentError, Problem
 from pipeline.fsutil import write_atomic
 from pipeline.project import Project
 
+PoEntry = polib.POEntry  # for type hints elsewhere: only this module touches polib
+
 MARK = "outreach:"
 FUZZY = "fuzzy"
 BRACE_FORMAT = "python-brace-format"
@@ -76,17 +78,25 @@ class Catalog:
         self.path = path
         self.po = po
 
-    def entry(self, string_id: str) -> polib.POEntry | None:
+    def find(self, string_id: str) -> polib.POEntry | None:
+        """The live entry of a string, or None."""
         for entry in self.po:
             if entry.msgctxt == string_id and not entry.obsolete:
                 return entry
         return None
 
+    def entry(self, string_id: str) -> polib.POEntry:
+        """The live entry of a string the catalog is known to hold (KeyError otherwise)."""
+        found = self.find(string_id)
+        if found is None:
+            raise KeyError(string_id)
+        return found
+
     def views(self) -> dict[str, CatalogEntry]:
         return {e.msgctxt: entry_view(e) for e in self.po if e.msgctxt and not e.obsolete}
 
     def to_text(self) -> str:
-        return self.po.__unicode__()
+        return str(self.po.__unicode__())
 
 
 HEADER_COMMENT = (

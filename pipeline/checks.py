@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import phonenumbers
 from phonenumbers import shortnumberinfo
@@ -102,7 +103,7 @@ class Check:
     id: str
     severity: str
     scope: str
-    function: Callable
+    function: Callable[..., Iterator[str]]
 
     @property
     def title(self) -> str:
@@ -112,10 +113,13 @@ class Check:
 CHECKS: dict[str, Check] = {}
 
 
-def check(check_id: str, severity: str, scope: str):
+CheckFunction = TypeVar("CheckFunction", bound=Callable[..., Iterator[str]])
+
+
+def check(check_id: str, severity: str, scope: str) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check. The function yields one message per problem found."""
 
-    def register(function: Callable) -> Callable:
+    def register(function: CheckFunction) -> CheckFunction:
         CHECKS[check_id] = Check(check_id, severity, scope, function)
         return function
 

@@ -14,6 +14,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
@@ -21,16 +22,22 @@ from pipeline.document import FORMAT_NAMES
 from pipeline.errors import ContentError, RenderError
 from pipeline.project import Project
 
+if TYPE_CHECKING:
+    from pipeline.build import RenderOutcome
+    from pipeline.content import Source
+
 log = logging.getLogger("outreach")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class Context:
     def __init__(self, root: Path):
         self.project = Project(root.resolve())
-        self._source = None
+        self._source: Source | None = None
 
     @property
-    def source(self):
+    def source(self) -> Source:
         if self._source is None:
             from pipeline.content import read_source
 
@@ -38,17 +45,18 @@ class Context:
         return self._source
 
 
-def report_errors(function):
+def report_errors(function: Callable[P, R]) -> Callable[P, R]:
     """Turn the stages' exceptions into `file:line: problem` lines and an exit code."""
 
     @functools.wraps(function)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from pipeline.models import ModelError
 
         try:
             return function(*args, **kwargs)
         except ContentError as exc:
-            root = click.get_current_context().find_object(Context).project.root
+            context = click.get_current_context().find_object(Context)
+            root = context.project.root if context else Path.cwd()
             for problem in exc.problems:
                 click.echo(f"error: {problem.format(root)}", err=True)
             sys.exit(2 if exc.unusable else 1)
@@ -161,7 +169,7 @@ def translate(ctx: Context, languages: tuple[str, ...], all_languages: bool, fro
             raise click.BadParameter(f"{language!r} is not a translated language in source/languages.yaml", param_hint="LANGUAGES")
     for language in chosen:
         report = draft_language(
-            source, language, lambda language=language: load_engine(source, from_language, language), now(), from_language,
+            source, language, functools.partial(load_engine, source, from_language, language), now(), from_language,
             progress=log.info,
         )
         parts = [f"{len(report.drafted)} drafted", f"{len(report.from_memory)} from memory"]
@@ -194,7 +202,7 @@ def models_install(file: Path | None, pair: tuple[str, str] | None, index: str |
 
     if bool(file) == bool(pair):
         raise click.UsageError("give either FILE or --from-index FROM TO")
-    model = model_store.install_file(file) if file else model_store.install_from_index(pair[0], pair[1], index)
+    model = model_store.install_file(file) if file else model_store.install_from_index(*(pair or ("", "")), index)
     click.echo(f"installed {model.from_code} -> {model.to_code}: {model.label}")
 
 
@@ -322,7 +330,7 @@ def history(ctx: Context, language: str, string_id: str | None) -> None:
 # ------------------------------------------------------------------ render and release
 
 
-def _editions(source, edition_ids: tuple[str, ...]) -> list[str]:
+def _editions(source: Source, edition_ids: tuple[str, ...]) -> list[str]:
     for edition_id in edition_ids:
         if edition_id not in source.editions:
             raise click.BadParameter(f"unknown edition {edition_id!r} (known: {', '.join(source.editions)})", param_hint="--edition")
@@ -397,7 +405,7 @@ def _shard(value: str | None) -> tuple[int, int] | None:
     return k, n
 
 
-def _report_refusals(ctx: Context, refused) -> None:
+def _report_refusals(ctx: Context, refused: list[RenderOutcome]) -> None:
     """Each refused document, with its check errors; each edition's unapproved strings once."""
     listed: set[str] = set()
     for outcome in refused:
@@ -466,14 +474,14 @@ def build(ctx: Context, workers: int | None, force: bool, shard_text: str | None
         return
     width = max(len(f) for _, f in pairs)
     click.echo(f"{'edition':12} {'format':{width}} {'result':7} why")
-    failed = []
+    failed: list[RenderOutcome] = []
     for outcome in finals:
         proof = proofs.get((outcome.edition, outcome.format))
         row = f"{outcome.edition:12} {outcome.format:{width}}"
         if outcome.kind == "final":
             click.echo(f"{row} final   every string approved, no check errors")
         elif outcome.kind == "failed" or (proof and proof.kind == "failed"):
-            failed.append(outcome if outcome.kind == "failed" else proof)
+            failed.append(proof if proof and outcome.kind != "failed" else outcome)
             click.echo(f"{row} FAILED  {failed[-1].error}")
         else:
             reasons = []

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from pipeline.document import FORMATS
-from pipeline.errors import Collector, ContentError
+from pipeline.errors import Collector, ContentError, Problem
 from pipeline.hotlines import (
     CATEGORIES,
     Hotline,
@@ -37,6 +39,8 @@ LAYOUT_KEYS = ("title", "subtitle", "sections", "help", "footer")
 SECTION_KEYS = ("heading", "style", "blocks", "face")
 FACES = ("front", "back")
 LANGUAGE_KEYS = ("code", "name", "script", "direction", "argos")
+
+T = TypeVar("T")
 
 
 def _check_keys(path: Path, node: object, allowed: tuple[str, ...], problems: Collector, what: str) -> None:
@@ -425,9 +429,9 @@ def read_source(project: Project) -> Source:
     """Load and cross-check everything in source/; raise ContentError listing every problem."""
     problems = Collector()
     folder = project.source
-    unusable: list = []
+    unusable: list[Problem] = []
 
-    def guarded(reader, name, *args):
+    def guarded(reader: Callable[..., T], name: str, *args: Any) -> T | None:
         try:
             return reader(folder / name, *args)
         except ContentError as exc:
@@ -443,7 +447,7 @@ def read_source(project: Project) -> Source:
     avoid = guarded(_read_avoid, "wording.yaml", problems) or {}
     urls = guarded(_read_urls, "urls.yaml", problems) or ()
     registry = guarded(read_registry, "hotlines.yaml", problems)
-    if unusable:
+    if unusable or registry is None:
         raise ContentError(unusable, unusable=True)
 
     ui_strings = ui_result

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -48,7 +49,7 @@ class Decision:
         return self.english_sha256 == text_hash(english) and self.translation_sha256 == text_hash(translation)
 
 
-def _record_hash(fields: dict) -> str:
+def _record_hash(fields: Mapping[str, object]) -> str:
     body = {k: v for k, v in fields.items() if k != "hash"}
     return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 

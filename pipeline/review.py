@@ -71,7 +71,7 @@ def read_review_item(source: Source, language: str, string_id: str) -> ReviewIte
     """The current state of one string, read fresh from the PO and the ledger."""
     catalog = _synced_catalog(source, language)
     item = string_states(source, catalog, read_ledger(source.project, language))[string_id]
-    entry = catalog.entry(string_id)
+    entry = catalog.find(string_id)
     previous = None
     if item.state is State.STALE and item.entry is not None:
         previous = item.entry.previous_english or (item.entry.english if item.entry.english != item.english else None)
@@ -142,7 +142,7 @@ def mark_person_text(entry: polib.POEntry, text: str, origin: str, findings: lis
 def save_edit(source: Source, language: str, string_id: str, text: str, reviewer: str, now: dt.datetime) -> None:
     """Write a reviewer's new wording for one string into the language's PO."""
     catalog = _synced_catalog(source, language)
-    entry = catalog.entry(string_id)
+    entry = catalog.find(string_id)
     if entry is None:
         raise ContentError([Problem(catalog.path, None, f"{string_id}: no such string")])
     day = now.astimezone(dt.timezone.utc).date().isoformat()

@@ -23,7 +23,7 @@ from typing import Protocol
 
 from pipeline import checks
 from pipeline.approval import State, string_states
-from pipeline.catalog import FUZZY, Catalog, read_catalog, set_provenance, sync_catalog, write_catalog
+from pipeline.catalog import FUZZY, Catalog, PoEntry, read_catalog, set_provenance, sync_catalog, write_catalog
 from pipeline.content import Source
 from pipeline.ledger import read_ledger
 from pipeline.models import MISSING_MODEL_HELP, NO_TRANSLATE_EXTRA, ModelError, ModelInfo, find_model
@@ -144,7 +144,7 @@ def restore(translated: str, protected: Protected) -> tuple[str, list[Span]]:
     """Put the protected spans back; return the text and the spans the model lost."""
     seen: set[int] = set()
 
-    def put_back(match: re.Match) -> str:
+    def put_back(match: re.Match[str]) -> str:
         number = int(match.group(1))
         if 1 <= number <= len(protected.replacements) and number not in seen:
             seen.add(number)
@@ -192,7 +192,7 @@ def needs_draft(catalog: Catalog) -> list[str]:
     return wanted
 
 
-def _is_machine(entry) -> bool:
+def _is_machine(entry: PoEntry) -> bool:
     return any(line.startswith("outreach: machine draft") for line in entry.tcomment.splitlines())
 
 
@@ -264,7 +264,7 @@ def draft_language(
     return report
 
 
-def _mark_draft(entry, provenance: list[str]) -> None:
+def _mark_draft(entry: PoEntry, provenance: list[str]) -> None:
     entry.previous_msgid = None
     if FUZZY not in entry.flags:
         entry.flags.insert(0, FUZZY)

@@ -30,7 +30,7 @@ from xml.parsers import expat
 
 from pipeline import checks
 from pipeline.approval import ENGLISH, State, StringState, string_states
-from pipeline.catalog import MARK, Catalog, provenance_lines, read_catalog, sync_catalog, write_catalog
+from pipeline.catalog import MARK, Catalog, PoEntry, provenance_lines, read_catalog, sync_catalog, write_catalog
 from pipeline.content import Source
 from pipeline.errors import ContentError, Problem
 from pipeline.ledger import read_ledger
@@ -94,7 +94,7 @@ def export_xliff(source: Source, language: str) -> bytes:
     for item in states.values():
         body.append(_trans_unit(catalog, item))
     ET.indent(root, space="  ")
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True)) + b"\n"
 
 
 def _trans_unit(catalog: Catalog, item: StringState) -> ET.Element:
@@ -126,12 +126,13 @@ def _target_attributes(state: State) -> dict[str, str]:
     return {"state": "needs-review-translation"}  # needs review, draft, stale
 
 
-def _notes(entry, item: StringState) -> list[tuple[str, str]]:
+def _notes(entry: PoEntry, item: StringState) -> list[tuple[str, str]]:
     notes = [(NOTE_SOURCE, line) for line in entry.comment.splitlines() if line.strip()]
     notes += [(NOTE_TRANSLATOR, line) for line in _translator_lines(entry)]
     notes += [(NOTE_PROVENANCE, line) for line in provenance_lines(entry)]
     if item.state is State.STALE:
-        previous = item.entry.previous_english if item.entry and item.entry.previous_english is not None else item.entry.english
+        stale = item.entry
+        previous = item.english if stale is None else stale.previous_english if stale.previous_english is not None else stale.english
         notes.append((NOTE_PREVIOUS, previous))
     decision = item.decision
     if item.state is State.APPROVED and decision is not None:
@@ -141,7 +142,7 @@ def _notes(entry, item: StringState) -> list[tuple[str, str]]:
     return notes
 
 
-def _translator_lines(entry) -> list[str]:
+def _translator_lines(entry: PoEntry) -> list[str]:
     """The translator comments a person wrote (everything but this project's `outreach:` lines)."""
     return [line for line in entry.tcomment.splitlines() if line.strip() and not line.startswith(MARK)]
 
@@ -173,7 +174,7 @@ class XliffUnit:
     """One trans-unit as read from a file."""
 
     id: str
-    line: int
+    line: int | None
     source: str | None
     target: str | None  # None: no <target>
     target_state: str
@@ -192,7 +193,7 @@ def import_xliff(source: Source, path: Path, now: dt.datetime) -> ImportReport:
 
     for unit in units:
         def skip(message: str) -> None:
-            skipped.append(Problem(path, unit.line, f"{unit.id}: {message}; not imported", "warning"))
+            skipped.append(Problem(path, unit.line, f"{unit.id}: {message}; not imported", "warning"))  # noqa: B023 - called within this iteration
 
         if unit.id not in source.strings:
             skip("no such string in source/")
@@ -244,7 +245,7 @@ def import_xliff(source: Source, path: Path, now: dt.datetime) -> ImportReport:
     )
 
 
-def _add_translator_notes(entry, notes: tuple[tuple[str, str], ...]) -> bool:
+def _add_translator_notes(entry: PoEntry, notes: tuple[tuple[str, str], ...]) -> bool:
     """Add a CAT tool's or translator's notes to the entry's translator comments; never remove any."""
     existing = entry.tcomment.splitlines()
     added = []
@@ -280,7 +281,7 @@ def read_xliff(source: Source, path: Path) -> tuple[str, list[XliffUnit]]:
 
     languages = set()
     units: list[XliffUnit] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, int | None] = {}
     for file in files:
         if not file.get("source-language", "").lower().startswith(ENGLISH):
             problems.append(Problem(path, lines.get(file), f"source-language is {file.get('source-language', '')!r}; expected English ({ENGLISH})"))
@@ -308,7 +309,7 @@ def read_xliff(source: Source, path: Path) -> tuple[str, list[XliffUnit]]:
     return languages.pop(), units
 
 
-def _read_unit(unit: ET.Element, string_id: str, line: int) -> XliffUnit:
+def _read_unit(unit: ET.Element, string_id: str, line: int | None) -> XliffUnit:
     sources = _children(unit, "source")
     targets = _children(unit, "target")
     if len(sources) > 1 or len(targets) > 1:

@@ -11,7 +11,7 @@ import yaml
 from pipeline.errors import ContentError, Problem
 
 
-class Node(dict):
+class Node(dict[Any, Any]):
     """A YAML mapping that remembers its own line and the line of each key (1-based)."""
 
     line: int = 0
@@ -22,10 +22,10 @@ class Node(dict):
 
 
 # libyaml's parser when PyYAML was built with it (about ten times faster), else pure Python.
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _LineLoader(_BaseLoader):
+class _LineLoader(_BaseLoader):  # type: ignore[misc]  # chosen at import time
     pass
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import weasyprint
 from weasyprint.formatting_structure import boxes
@@ -86,7 +87,7 @@ class _CardFit:
     strings_outside: tuple[str, ...]  # strings with text outside it, in document order
 
 
-def _children(box: object) -> list:
+def _children(box: object) -> list[Any]:
     children = getattr(box, "children", None) or []
     return [child._box if isinstance(child, AbsolutePlaceholder) else child for child in children]
 
@@ -187,9 +188,9 @@ def _normalise(text: str) -> str:
     return "".join(text.split()).replace("\u00ad", "").replace("\u2010", "").upper()
 
 
-def _laid_out_strings(page_boxes: Sequence[boxes.Box]) -> tuple[dict[str, Counter], dict[str, float]]:
+def _laid_out_strings(page_boxes: Sequence[boxes.Box]) -> tuple[dict[str, Counter[str]], dict[str, float]]:
     """The characters of each string as laid out on the given pages, and its smallest size in pt."""
-    found: dict[str, Counter] = {}
+    found: dict[str, Counter[str]] = {}
     sizes: dict[str, float] = {}
 
     def visit(box: object, string_id: str | None) -> None:
@@ -206,9 +207,9 @@ def _laid_out_strings(page_boxes: Sequence[boxes.Box]) -> tuple[dict[str, Counte
     return found, sizes
 
 
-def _dom_chars(root: object) -> dict[str, Counter]:
+def _dom_chars(root: Any) -> dict[str, Counter[str]]:
     """The characters of each string, as written in the HTML."""
-    found: dict[str, Counter] = {}
+    found: dict[str, Counter[str]] = {}
     for element in root.iter():
         string_id = element.get("data-string")
         if string_id:
