@@ -109,7 +109,8 @@ class Gate:
         """The job of a final: approved texts, and the ledger records approving them."""
         plan = self.plan(edition, format_name)
         states = self.states(edition.language)
-        approvals = tuple(states[i].decision.hash if states[i].decision else "" for i in plan.string_ids)  # type: ignore[union-attr]
+        decisions = [states[i].decision for i in plan.string_ids]
+        approvals = tuple(d.hash if d is not None else "" for d in decisions)
         return make_job(plan, approved_texts(states), False, approvals, environment=self.environment)
 
     def proof_job(self, edition: Edition, format_name: str) -> PrintJob:

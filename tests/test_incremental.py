@@ -32,12 +32,20 @@ EDITIONS = """editions:
 """
 
 
-@pytest.fixture
-def cards(project_dir):
+def make_cards(root):
     """Two wallet cards: en-US (final) and es-US (a proof, from the shipped Spanish drafts)."""
-    (project_dir / "source" / "editions.yaml").write_text(EDITIONS)
-    shutil.copy(REPO / "translations" / "es.po", project_dir / "translations" / "es.po")
-    return project_dir
+    for folder in ("source", "templates"):
+        shutil.copytree(REPO / folder, root / folder)
+    (root / "translations" / "ledger").mkdir(parents=True)
+    shutil.copy(REPO / "translations" / "ledger" / "en.jsonl", root / "translations" / "ledger" / "en.jsonl")
+    shutil.copy(REPO / "translations" / "es.po", root / "translations" / "es.po")
+    (root / "source" / "editions.yaml").write_text(EDITIONS)
+    return root
+
+
+@pytest.fixture
+def cards(tmp_path):
+    return make_cards(tmp_path / "cards")
 
 
 def run(project_dir, *args):
@@ -49,12 +57,19 @@ def rendered(result) -> set[str]:
     return set(re.findall(r"^\[\d+/\d+\] (\w+ \S+ \S+)$", result.output, re.M))
 
 
-@pytest.fixture
-def built(cards):
-    result = run(cards, "build")
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory):
+    root = make_cards(tmp_path_factory.mktemp("built") / "cards")
+    result = run(root, "build")
     assert result.exit_code == 0, result.output
     assert rendered(result) == {"final en-US card", "proof es-US card"}
-    return cards
+    return root
+
+
+@pytest.fixture
+def built(built_once, tmp_path):
+    """A fresh copy of a built project (output/ and its state included): state holds no absolute paths."""
+    return shutil.copytree(built_once, tmp_path / "built")
 
 
 def test_a_build_with_nothing_changed_lays_out_nothing_and_never_imports_weasyprint(built):
@@ -119,12 +134,11 @@ def test_release_fails_while_a_required_edition_is_not_final(built):
     assert "es-US card: required for release but not final" in result.output
 
 
-def test_two_shards_merged_give_the_same_zip_as_one_machine(cards, tmp_path):
-    machines = {}
-    for name in ("one", "shard1", "shard2", "merged"):
+def test_two_shards_merged_give_the_same_zip_as_one_machine(built_once, cards, tmp_path):
+    machines = {"one": built_once}
+    for name in ("shard1", "shard2", "merged"):
         machines[name] = tmp_path / name
         shutil.copytree(cards, machines[name])
-    assert run(machines["one"], "build").exit_code == 0
     first = run(machines["shard1"], "build", "--shard", "1/2")
     second = run(machines["shard2"], "build", "--shard", "2/2")
     assert first.exit_code == 0 and second.exit_code == 0
@@ -168,3 +182,13 @@ def test_check_cache_answers_only_for_unchanged_inputs(project_dir):
     changed = read_source(Project(project_dir))
     fresh = validate_project(changed, today, 180, [])
     assert fresh and validate_cached(changed, today, 180, []) == fresh
+
+
+def test_required_for_release_must_be_true_or_false(cards):
+    from pipeline.errors import ContentError
+
+    editions = cards / "source" / "editions.yaml"
+    editions.write_text(editions.read_text().replace("required_for_release: true", "required_for_release: yes please"))
+    with pytest.raises(ContentError) as raised:
+        read_source(Project(cards))
+    assert any("en-US: required_for_release must be true or false" in p.message for p in raised.value.problems)

@@ -28,7 +28,9 @@ PROOF_OVERLAY_CLASS = "proof-overlay"  # proof marks drawn over the content (tem
 LayoutAgain = Callable[[weasyprint.HTML], weasyprint.Document]
 
 
-def check_layout(html: weasyprint.HTML, document: weasyprint.Document, spec: FormatSpec, where: str, layout_again: LayoutAgain) -> None:
+def check_layout(
+    html: weasyprint.HTML, document: weasyprint.Document, spec: FormatSpec, where: str, layout_again: LayoutAgain | None
+) -> None:
     """Everything printed in full, cards inside their safe area, the right number of pages.
 
     WeasyPrint never says when text does not fit: a card's text may run past
@@ -60,7 +62,8 @@ def check_layout(html: weasyprint.HTML, document: weasyprint.Document, spec: For
         problems.append(f"content takes {len(content_pages)} pages instead of {spec.pages}")
     if problems and expected_cards:
         # Say by how much and where, measured where nothing can be cut off.
-        problems = measure_cards(layout_again(html)) or problems
+        # (Skipped when another style will be tried: the measurement costs a whole layout.)
+        problems = (measure_cards(layout_again(html)) if layout_again else []) or problems
     problems = box_problems + problems
     if problems:
         raise FitError(f"{where}: " + "; ".join(dict.fromkeys(problems)))

@@ -202,11 +202,13 @@ class Renderer:
         # Cards have a fixed size: when the text does not fit, try once more with the compact
         # style (tighter lines and spacing, never under the format's minimum text size).
         misfit: FitError | None = None
-        for compact in (False, True) if spec.kind in ("card", "sheet") else (False,):
+        styles = (False, True) if spec.kind in ("card", "sheet") else (False,)
+        for compact in styles:
             if compact:
                 composed = self.composer.compose(job, compact=True)
             try:
-                document, pdf = self._lay_out(composed.html, spec, where, job.texts, composed.used, check=True)
+                last = compact == styles[-1]
+                document, pdf = self._lay_out(composed.html, spec, where, job.texts, composed.used, check=True, diagnose=last)
                 break
             except FitError as exc:
                 misfit = exc
@@ -220,8 +222,10 @@ class Renderer:
         return RenderedDocument(plan.edition_id, spec.name, job.proof, pdf, len(document.pages))
 
     def _lay_out(
-        self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: frozenset[str], check: bool
+        self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: frozenset[str], check: bool,
+        diagnose: bool = True,
     ) -> tuple[weasyprint.Document, bytes]:
+        """Lay out and write the PDF; with `check`, FitError when it does not fit (saying by how much if `diagnose`)."""
         with _weasyprint_logs() as messages:
             try:
                 html = weasyprint.HTML(string=html_text, base_url=self.base_url, url_fetcher=self.fetcher)
@@ -232,7 +236,8 @@ class Renderer:
                     cache=self.image_cache,
                 )
                 if check:
-                    check_layout(html, document, spec, where, lambda again: self._lay_out_unbounded(again, spec))
+                    again = (lambda html: self._lay_out_unbounded(html, spec)) if diagnose else None
+                    check_layout(html, document, spec, where, again)
                 pdf: bytes = document.write_pdf(pdf_variant=PDF_VARIANT)
             except FatalURLFetchingError as exc:
                 raise RenderError(f"{where}: {exc.__cause__ or exc}") from None
