@@ -73,3 +73,27 @@ def test_unknown_face_is_a_content_error(project_dir):
     with pytest.raises(ContentError) as raised:
         read_source(Project(project_dir))
     assert any("section face must be one of front, back" in p.message for p in raised.value.problems)
+
+
+def test_only_the_render_package_imports_weasyprint_or_jinja():
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "pipeline"
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                if name.split(".")[0] in ("weasyprint", "jinja2") and path.parent.name != "render":
+                    offenders.append(f"{path.relative_to(package)} imports {name}")
+    assert offenders == []
+
+
+def test_planning_needs_neither_jinja_nor_weasyprint():
+    import subprocess
+    import sys
+
+    code = "import sys, pipeline.document, pipeline.build, pipeline.bundle; print(sorted(m for m in ('jinja2', 'weasyprint') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

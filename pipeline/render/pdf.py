@@ -19,6 +19,7 @@ the same job gives the same bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import mimetypes
 import re
@@ -165,6 +166,7 @@ class Renderer:
                 raise RenderError(f"stylesheets: {exc.__cause__ or exc}") from None
         if messages:
             raise RenderError("stylesheets: " + "; ".join(messages))
+        self._card_verdicts: dict[str, bool] = {}
         self._unbounded_pages = weasyprint.CSS(string="@page { size: 5000mm 5000mm; bleed: 0; marks: none; }")
 
     def _parse_css(self, name: str) -> weasyprint.CSS:
@@ -198,14 +200,18 @@ class Renderer:
             pending = sorted({row[0] for row in job.unapproved} & set(plan.string_ids))
             if pending:
                 raise RenderError(f"{where}: a final document cannot print unapproved strings: {', '.join(pending)}")
-        composed = self.composer.compose(job)
         # Cards have a fixed size: when the text does not fit, try once more with the compact
         # style (tighter lines and spacing, never under the format's minimum text size).
+        # A sheet prints the card of its edition: it takes the style the card takes, found
+        # by laying out the one card (far cheaper than a whole sheet that does not fit).
         misfit: FitError | None = None
-        styles = (False, True) if spec.kind in ("card", "sheet") else (False,)
+        styles: tuple[bool, ...] = (False,)
+        if spec.kind == "card":
+            styles = (False, True)
+        elif spec.kind == "sheet":
+            styles = (False, True) if self._card_fits(job) else (True,)
         for compact in styles:
-            if compact:
-                composed = self.composer.compose(job, compact=True)
+            composed = self.composer.compose(job, compact=compact)
             try:
                 last = compact == styles[-1]
                 document, pdf = self._lay_out(composed.html, spec, where, job.texts, composed.used, check=True, diagnose=last)
@@ -220,6 +226,25 @@ class Renderer:
             document, pdf = self._lay_out(composed.html, spec, where, job.texts, composed.used, check=False)
         LOGGER.debug("rendered %s (%d pages, %d bytes)", where, len(document.pages), len(pdf))
         return RenderedDocument(plan.edition_id, spec.name, job.proof, pdf, len(document.pages))
+
+    def _card_fits(self, job: PrintJob) -> bool:
+        """Whether the single card of a sheet's edition fits in the regular style (remembered per job)."""
+        card = dataclasses.replace(job, plan=dataclasses.replace(job.plan, format=FORMATS["card"], sheet=None))
+        key = card.digest()
+        if key not in self._card_verdicts:
+            composed = self.composer.compose(card)
+            spec = card.plan.format
+            with _weasyprint_logs():  # what it logs is reported when the sheet itself is laid out
+                try:
+                    html = weasyprint.HTML(string=composed.html, base_url=self.base_url, url_fetcher=self.fetcher)
+                    document = html.render(font_config=self.font_config, stylesheets=self.stylesheets[spec.name], cache=self.image_cache)
+                    check_layout(html, document, spec, card.plan.where, None)
+                    self._card_verdicts[key] = True
+                except FitError:
+                    self._card_verdicts[key] = False
+                except FatalURLFetchingError:
+                    return True  # the sheet's own layout reports it
+        return self._card_verdicts[key]
 
     def _lay_out(
         self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: frozenset[str], check: bool,

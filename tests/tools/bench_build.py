@@ -55,11 +55,11 @@ for spec in FORMATS.values():
     sheets[spec.name] = [CSS(string=spec.page_css, font_config=fonts)] + [
         CSS(filename=f"{templates}/{name}", font_config=fonts) for name in spec.stylesheets]
 HTML(string=open(jobs[0][1]).read(), base_url=templates + "/").render(font_config=fonts, stylesheets=sheets[jobs[0][0]]).write_pdf()
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 for format_name, path in jobs:
     HTML(string=open(path).read(), base_url=templates + "/").render(
         font_config=fonts, stylesheets=sheets[format_name], pdf_variant="pdf/ua-1").write_pdf(pdf_variant="pdf/ua-1")
-print(time.perf_counter() - start)
+print(time.perf_counter() - start, time.process_time() - cpu)
 """
 
 
@@ -77,13 +77,14 @@ def copy_project(where: Path, copies: int = 1) -> Path:
     return root
 
 
-def build(root: Path, *args: str) -> tuple[float, str, int]:
-    """Wall seconds, output, and peak RSS (KB) of the largest process of one `outreach build`."""
+def build(root: Path, *args: str) -> tuple[float, str, int, float]:
+    """Wall seconds, output, peak RSS (KB) of the largest process, CPU seconds of all processes of one build."""
     code = (
         "import resource, subprocess, sys\n"
         "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
         "sys.stdout.write(r.stdout + r.stderr)\n"
-        "print('PEAK_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print('PEAK_KB', u.ru_maxrss, 'CPU', u.ru_utime + u.ru_stime)\n"
     )
     start = time.perf_counter()
     result = subprocess.run(
@@ -91,15 +92,16 @@ def build(root: Path, *args: str) -> tuple[float, str, int]:
         capture_output=True, text=True, env=ENV,
     )
     seconds = time.perf_counter() - start
-    peak = int(re.search(r"PEAK_KB (\d+)", result.stdout).group(1))  # type: ignore[union-attr]
-    return seconds, result.stdout, peak
+    found = re.search(r"PEAK_KB (\d+) CPU ([\d.]+)", result.stdout)
+    assert found, result.stdout
+    return seconds, result.stdout, int(found.group(1)), float(found.group(2))
 
 
 def rendered(output: str) -> list[str]:
     return re.findall(r"^\[\d+/\d+\] (\w+ \S+ \S+)$", output, re.M)
 
 
-def floor(root: Path, work: Path) -> tuple[float, float, float, int]:
+def floor(root: Path, work: Path) -> tuple[float, float, float, float, int]:
     """In-process floor: one warm process, and one per core at once; one weasyprint process per document."""
     from pipeline.document import FORMATS
     from pipeline.render import compose_html
@@ -116,7 +118,7 @@ def floor(root: Path, work: Path) -> tuple[float, float, float, int]:
     (work / "jobs.json").write_text(json.dumps(listing))
     result = subprocess.run([sys.executable, "-c", FLOOR, str(source.project.templates), str(work / "jobs.json")],
                             capture_output=True, text=True, env=ENV, check=True)
-    in_process = float(result.stdout.strip().splitlines()[-1])
+    in_process, in_process_cpu = map(float, result.stdout.strip().splitlines()[-1].split())
     # The same documents split over one warm process per core, run at the same time (same contention as a build).
     parts: list[list[tuple[str, str]]] = [[] for _ in range(CORES)]
     loads = [0.0] * CORES
@@ -129,7 +131,7 @@ def floor(root: Path, work: Path) -> tuple[float, float, float, int]:
         (work / f"jobs-{n}.json").write_text(json.dumps(part))
         processes.append(subprocess.Popen([sys.executable, "-c", FLOOR, str(source.project.templates), str(work / f"jobs-{n}.json")],
                                           stdout=subprocess.PIPE, text=True, env=ENV))
-    parallel = max(float(p.communicate()[0].strip().splitlines()[-1]) for p in processes)
+    parallel = max(float(p.communicate()[0].strip().splitlines()[-1].split()[0]) for p in processes)
     weasyprint = Path(sys.executable).with_name("weasyprint")
     start = time.perf_counter()
     for format_name, path in listing:
@@ -139,26 +141,27 @@ def floor(root: Path, work: Path) -> tuple[float, float, float, int]:
         subprocess.run([str(weasyprint), "-q", "-u", f"{source.project.templates}/", "-s", str(work / "page.css"), *styles,
                         path, str(work / "out.pdf")], check=True, capture_output=True)
     per_process = time.perf_counter() - start
-    return in_process, parallel, per_process, len(listing)
+    return in_process, in_process_cpu, parallel, per_process, len(listing)
 
 
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="outreach-bench-build-"))
     root = copy_project(work)
-    full, output, full_peak = build(root)
+    full, output, full_peak, full_cpu = build(root)
     documents = len(rendered(output))
-    in_process, parallel, per_process, floor_documents = floor(root, work)
+    in_process, in_process_cpu, parallel, per_process, floor_documents = floor(root, work)
+    forced, _, _, forced_cpu = build(root, "--force")
     floor_per_core = in_process / CORES
     no_change = [build(root)[0] for _ in range(3)]
     po = root / "translations" / "es.po"
     text = po.read_text(encoding="utf-8")
     po.write_text(text.replace("llegue rápido", "llegue muy rápido", 1), encoding="utf-8")
-    changed_seconds, changed_output, _ = build(root)
+    changed_seconds, changed_output, _, _ = build(root)
     changed = rendered(changed_output)
     scaled = {}
     for copies in (3, 10):
         scaled_root = copy_project(work, copies)
-        seconds, out, peak = build(scaled_root)
+        seconds, out, peak, _ = build(scaled_root)
         scaled[copies] = (seconds, len(rendered(out)), peak)
 
     rows = "\n".join(
@@ -177,6 +180,8 @@ Measured {dt.date.today().isoformat()} on this project's machine ({CORES} cores,
 | **full build / floor per core** | **{full / floor_per_core:.2f}×** | goal ≤ 1.15× |
 | in-process floor, {CORES} warm processes at once (each a share of the documents, balanced by cost), slowest | {parallel:.2f} | same contention as the build |
 | **full build / parallel floor** | **{full / parallel:.2f}×** | |
+| full build again (`--force`, warm disk caches) | {forced:.2f} | {forced / floor_per_core:.2f}× the floor per core |
+| **CPU time: full build (every process: start-up, checks, plan, compose, lay out, fit checks, write) / floor loop** | **{forced_cpu:.1f} / {in_process_cpu:.1f} s = {forced_cpu / in_process_cpu:.2f}×** | the ratio least disturbed by other work on the machine |
 | one `weasyprint` process per document, one after another | {per_process:.2f} | full build is {per_process / full:.1f}× faster |
 | no-change build (median of 3) | {statistics.median(no_change):.2f} | {statistics.median(no_change) / full * 100:.1f}% of the full build (goal < 5%); lays out nothing, never imports WeasyPrint |
 | one Spanish string changed | {changed_seconds:.2f} | rendered: {', '.join(changed) or 'nothing'} |
