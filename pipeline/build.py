@@ -23,7 +23,7 @@ import hashlib
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -276,25 +276,48 @@ def _render_job(job: PrintJob) -> tuple[bytes, str]:
     return document.pdf, ""
 
 
+def _render_group(jobs: list[PrintJob]) -> list[tuple[bytes, str]]:
+    return [_render_job(job) for job in jobs]
+
+
 def _run(source: Source, jobs: list[RenderJob], workers: int, progress: Progress) -> Iterator[tuple[bytes, str]]:
+    """Render the jobs, yielding results in their order.
+
+    One Renderer (fonts, parsed stylesheets) is made here and inherited by the
+    forked workers. Each worker takes all the documents of an edition at once,
+    its card before its sheet (the sheet then reuses the card's fit), heaviest
+    editions first.
+    """
     if not jobs:
         return
     total = len(jobs)
+    _start_worker(source)
     if workers <= 1 or total < 2:
-        _start_worker(source)
         for done, job in enumerate(jobs, 1):
             result = _render_job(job.job)
             progress(done, total, job.label)
             yield result
         return
+    groups: dict[str, list[RenderJob]] = {}
+    for job in jobs:
+        groups.setdefault(job.job.plan.edition_id, []).append(job)
+    order = {"card": 0, "sheet": 1, "flyer": 2}
+    batches = sorted(
+        (sorted(group, key=lambda j: order.get(j.job.plan.format.kind, 3)) for group in groups.values()),
+        key=lambda group: -sum(j.job.plan.format.cost for j in group),
+    )
+    results: dict[int, tuple[bytes, str]] = {}
     context = multiprocessing.get_context("fork")
-    # Costliest first, so no worker is left with a sheet at the end; results come back in order.
-    with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=context, initializer=_start_worker, initargs=(source,)) as pool:
-        futures = {id(job): pool.submit(_render_job, job.job) for job in sorted(jobs, key=lambda j: -j.job.plan.format.cost)}
-        for done, job in enumerate(jobs, 1):
-            result = futures[id(job)].result()
-            progress(done, total, job.label)
-            yield result
+    with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context) as pool:
+        futures = {pool.submit(_render_group, [j.job for j in batch]): batch for batch in batches}
+        done = 0
+        for future in as_completed(futures):
+            for job, result in zip(futures[future], future.result()):
+                results[id(job)] = result
+                done += 1
+                progress(done, total, job.label)
+    for job in jobs:
+        yield results[id(job)]
 
 
 def default_workers() -> int:

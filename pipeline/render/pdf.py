@@ -215,6 +215,8 @@ class Renderer:
             try:
                 last = compact == styles[-1]
                 document, pdf = self._lay_out(composed.html, spec, where, job.texts, composed.used, check=True, diagnose=last)
+                if spec.kind == "card":  # a sheet of the same edition and texts takes the same style
+                    self._card_verdicts[job.digest()] = not compact
                 break
             except FitError as exc:
                 misfit = exc
