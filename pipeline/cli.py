@@ -382,8 +382,10 @@ def _progress(label: str) -> Iterator[Callable[[int, int, str], None]]:
             if not sys.stderr.isatty():
                 click.echo(f"[{done}/{total}] {message}", err=True)
                 return
-            if bar is None:
-                bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            if bar is None or done == 1:  # a new batch (finals, then proofs): a new bar
+                if bar is not None:
+                    bar.__exit__(None, None, None)
+                bar = click.progressbar(length=total, label=f"{label} {message.split()[0]}s", file=sys.stderr)
                 bar.__enter__()
             bar.update(1)
 
