@@ -12,12 +12,15 @@ FONT_PACKAGES := fonts-noto-core fonts-noto-cjk libharfbuzz-subset0 poppler-util
 # The review desk's end-to-end test drives a real browser.
 BROWSER_PACKAGES := chromium chromium-driver
 
-.PHONY: install fonts demo test build check bench-translate bench-desk update-references clean help
+.PHONY: install fonts demo test check lint release bench bench-translate bench-desk constraints update-references clean help
 
 help:
 	@echo "make demo             install, check the content, render every edition, bundle the finals"
 	@echo "make test             install, run the test suite"
 	@echo "make check            validate source, registry, translations and ledgers"
+	@echo "make lint             ruff, and mypy (strict) on pipeline/"
+	@echo "make release          check, build, bundle; fails if an edition required for release is not final"
+	@echo "make bench            measure the build (full, no-change, one changed string, 10x editions)"
 	@echo "make bench-translate  measure the translate stage against bare CTranslate2"
 	@echo "make bench-desk       measure the review desk's live print preview"
 	@echo "make update-references  regenerate the reference images of the visual tests"
@@ -25,11 +28,12 @@ help:
 
 install: fonts $(STAMP)
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package to the version the tests last passed with.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e '.[translate,test]'
+	$(BIN)/pip install --quiet -c constraints.txt $(TORCH)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[translate,test]'
 	touch $(STAMP)
 
 # Fonts for every script the project prints; installed only when missing (needs root or sudo).
@@ -51,6 +55,24 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check pipeline tests
+	$(BIN)/mypy
+
+# What a release job runs: stop at the first problem; the bundle refuses stale or hand-edited finals.
+release: install
+	$(BIN)/outreach check
+	$(BIN)/outreach build
+	$(BIN)/outreach bundle --release
+
+bench: install
+	$(BIN)/python tests/tools/bench_build.py
+
+# After upgrading packages and seeing the tests pass: pin what they passed with.
+constraints: install
+	{ sed -n '1,2p' constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -v '@ file' | sed 's/^torch==\([^+]*\)+.*/torch==\1/'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 bench-translate: install
 	$(BIN)/python tests/tools/bench_translate.py

@@ -10,10 +10,9 @@ Stages, one module each:
   similarity          chrF of a back-translation against the English
   ledger / approval   the append-only approval ledger and the state of every string
   review / xliff      the reviewer's terminal session; XLIFF 1.2 for CAT tools
-  render              Jinja2 + WeasyPrint print documents
+  document            what each document prints (the plan), formats, page geometry
+  render              Jinja2 + WeasyPrint print documents (compose, pdf, fit)
   build               finals through the gate, proofs, in parallel
   bundle              the release bundle with its manifest
 The command line lives in cli.py and only parses, calls one stage and reports.
 """
-
-__version__ = "0.1.0"

@@ -29,7 +29,8 @@ from enum import Enum
 
 from pipeline import checks
 from pipeline.catalog import Catalog, CatalogEntry, read_catalog, sync_catalog, write_catalog
-from pipeline.content import Edition, Source
+from pipeline.content import Source
+from pipeline.document import DocumentPlan
 from pipeline.errors import ContentError, Problem
 from pipeline.ledger import Acknowledgement, Decision, Ledger, append_decisions, make_decision, read_ledger
 from pipeline.reviewers import read_reviewers
@@ -114,9 +115,9 @@ def language_states(source: Source, language: str) -> dict[str, StringState]:
     return string_states(source, read_catalog(project, language), read_ledger(project, language))
 
 
-def blocking_strings(source: Source, edition: Edition, format_name: str, states: dict[str, StringState]) -> list[StringState]:
-    """Strings a document needs that are not approved: an empty list means it may print as final."""
-    return [states[i] for i in source.edition_string_ids(edition, format_name) if states[i].state is not State.APPROVED]
+def blocking_strings(plan: DocumentPlan, states: dict[str, StringState]) -> list[StringState]:
+    """Strings a document prints that are not approved: an empty list means it may print as final."""
+    return [states[i] for i in plan.string_ids if states[i].state is not State.APPROVED]
 
 
 def approved_texts(states: dict[str, StringState]) -> dict[str, str]:

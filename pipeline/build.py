@@ -1,4 +1,4 @@
-"""Render editions to files: finals only through the gate, proofs on request.
+"""Render editions to files: finals only through the gate, proofs on request, only what changed.
 
 A final is written to output/final/<edition>/<format>.pdf only when the gate
 lets it through: every string it prints is approved, and `outreach check` has
@@ -6,23 +6,40 @@ no error about anything it prints (its strings in its language, its hotline
 entries, its language's ledger). Otherwise any old final is removed, so a stale
 file can never be mistaken for a current one. Proofs go to
 output/proof/<edition>/<format>.pdf whatever the state, listing what blocks them.
+
+Every document is a print job (`pipeline.document.PrintJob`) whose digest
+covers everything that decides its bytes. A document whose job digest and file
+match its recorded state (`pipeline.state`) is left alone: a build with nothing
+changed lays nothing out and never imports WeasyPrint. `force` renders anyway.
+
+`select_shard` splits the documents of a build into N deterministic parts of
+about equal expected cost, one per CI job; their outputs merge by copying.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import checks
 from pipeline.approval import StringState, approved_texts, blocking_strings, language_states, proof_texts
 from pipeline.content import Edition, Source
+from pipeline.document import FORMATS, DocumentPlan, PrintJob, make_job, plan_document
 from pipeline.errors import RenderError
 from pipeline.fsutil import write_atomic
+from pipeline.state import DocumentState, is_current, remove_state, render_environment, write_state
+
+if TYPE_CHECKING:
+    from pipeline.render import Renderer
+
+Progress = Callable[[int, int, str], None]  # done, total, what was just made
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,31 +51,48 @@ class RenderOutcome:
     blocking: tuple[StringState, ...]
     error: str = ""
     findings: tuple[checks.Finding, ...] = ()  # check errors about what this document prints
+    rendered: bool = False  # laid out in this run (False: the file on disk was already current)
 
 
 class Gate:
     """Decides whether a document may print as final: approvals, and no check error about it."""
 
     def __init__(self, source: Source, today: dt.date | None = None, max_age_days: int = checks.DEFAULT_MAX_AGE_DAYS):
-        from pipeline.validate import validate_project
+        from pipeline.validate import validate_cached
 
         self.source = source
         languages = sorted({e.language for e in source.editions.values()} - {"en"})
-        self.findings = [f for f in validate_project(source, today or dt.date.today(), max_age_days, languages) if f.severity == checks.ERROR]
+        self.findings = [f for f in validate_cached(source, today or dt.date.today(), max_age_days, languages) if f.severity == checks.ERROR]
         self._states: dict[str, dict[str, StringState]] = {}
+        self._plans: dict[tuple[str, str], DocumentPlan] = {}
+        self._environment: str | None = None
+
+    @property
+    def environment(self) -> str:
+        """The render environment's digest, computed once for this gate (one run)."""
+        if self._environment is None:
+            self._environment = render_environment(self.source.project)
+        return self._environment
 
     def states(self, language: str) -> dict[str, StringState]:
         if language not in self._states:
             self._states[language] = language_states(self.source, language)
         return self._states[language]
 
+    def plan(self, edition: Edition, format_name: str) -> DocumentPlan:
+        key = (edition.id, format_name)
+        if key not in self._plans:
+            self._plans[key] = plan_document(self.source, edition, format_name)
+        return self._plans[key]
+
     def unapproved(self, edition: Edition, format_name: str) -> tuple[StringState, ...]:
-        return tuple(blocking_strings(self.source, edition, format_name, self.states(edition.language)))
+        return tuple(blocking_strings(self.plan(edition, format_name), self.states(edition.language)))
 
     def errors(self, edition: Edition, format_name: str) -> tuple[checks.Finding, ...]:
         """Check errors about this document's strings (in its language), hotlines or ledger."""
-        ids = set(self.source.edition_string_ids(edition, format_name))
-        hotline_lines = {e.line for e in self.source.printed_hotlines(edition)}
+        plan = self.plan(edition, format_name)
+        ids = set(plan.string_ids)
+        hotline_lines = {h.registry_line for h in plan.hotlines}
         registry = self.source.registry.path
         ledger = self.source.project.ledger_path(edition.language)
         return tuple(
@@ -70,6 +104,30 @@ class Gate:
 
     def allows(self, edition: Edition, format_name: str) -> bool:
         return not self.unapproved(edition, format_name) and not self.errors(edition, format_name)
+
+    def final_job(self, edition: Edition, format_name: str) -> PrintJob:
+        """The job of a final: approved texts, and the ledger records approving them."""
+        plan = self.plan(edition, format_name)
+        states = self.states(edition.language)
+        decisions = [states[i].decision for i in plan.string_ids]
+        approvals = tuple(d.hash if d is not None else "" for d in decisions)
+        return make_job(plan, approved_texts(states), False, approvals, environment=self.environment)
+
+    def proof_job(self, edition: Edition, format_name: str) -> PrintJob:
+        """The job of a proof: texts as they stand, the unapproved strings and the check errors listed."""
+        plan = self.plan(edition, format_name)
+        states = self.states(edition.language)
+        blocking = self.unapproved(edition, format_name)
+        errors = self.errors(edition, format_name)
+        problems: dict[str, list[str]] = {}
+        for finding in errors:
+            problems.setdefault(finding.string_id, []).append(f"{finding.message} [{finding.check}]")
+        unapproved = tuple(
+            (s.id, s.state.value, s.translation or s.english, "; ".join(problems.get(s.id, ()))) for s in blocking
+        )
+        listed = {s.id for s in blocking}
+        unlisted = tuple(f.format(self.source.project.root) for f in errors if f.string_id not in listed)
+        return make_job(plan, proof_texts(states), True, (), unapproved, unlisted, self.environment)
 
 
 def final_path(source: Source, edition_id: str, format_name: str) -> Path:
@@ -92,16 +150,37 @@ def plan(source: Source, edition_ids: Iterable[str], formats: Iterable[str]) -> 
     return pairs
 
 
+def expected_cost(source: Source, edition: Edition, format_name: str) -> float:
+    """Relative layout time of a document: its format's weight, more for scripts with large fonts."""
+    script = source.languages[edition.language].script if edition.language in source.languages else ""
+    return FORMATS[format_name].cost * (1.5 if script in ("Hans", "Hant", "Jpan", "Kore") else 1.0)
+
+
+def select_shard(source: Source, pairs: list[tuple[Edition, str]], shard: int, shards: int) -> list[tuple[Edition, str]]:
+    """The pairs of shard `shard` (1-based) of `shards`: greedy by cost, the same split on every machine."""
+    if not 1 <= shard <= shards:
+        raise ValueError(f"shard {shard} is not between 1 and {shards}")
+    # Heaviest first, each to the lightest shard so far (ties: the lowest shard); names break cost ties.
+    ordered = sorted(pairs, key=lambda p: (-expected_cost(source, *p), p[0].id, p[1]))
+    loads = [0.0] * shards
+    chosen = set()
+    for edition, format_name in ordered:
+        target = min(range(shards), key=lambda i: (round(loads[i], 6), i))
+        loads[target] += expected_cost(source, edition, format_name)
+        if target == shard - 1:
+            chosen.add((edition.id, format_name))
+    return [p for p in pairs if (p[0].id, p[1]) in chosen]
+
+
 @dataclass(frozen=True, slots=True)
 class RenderJob:
-    edition: Edition
-    format: str
-    proof: bool
-    texts: dict[str, str]
-    unapproved: tuple[tuple[str, str, str, str], ...]  # id, state, text, check errors
+    job: PrintJob
     path: Path
     blocking: tuple[StringState, ...]
-    document_errors: tuple[str, ...] = ()  # check errors not about one of its strings
+
+    @property
+    def label(self) -> str:
+        return f"{self.job.kind} {self.job.plan.edition_id} {self.job.plan.format.name}"
 
 
 def render_pairs(
@@ -109,37 +188,38 @@ def render_pairs(
     pairs: list[tuple[Edition, str]],
     proof: bool,
     workers: int = 1,
-    progress: Callable[[str], None] = lambda message: None,
+    progress: Progress = lambda done, total, label: None,
     gate: Gate | None = None,
+    force: bool = False,
 ) -> list[RenderOutcome]:
-    """Render finals (or proofs) for each pair and write them atomically, in order.
+    """Make finals (or proofs) for each pair that is not already current, written atomically, in order.
 
     With `workers` > 1 the documents are laid out in that many processes, each
     with one Renderer (WeasyPrint is single-threaded; layout dominates).
     """
+    project = source.project
     outcomes: list[RenderOutcome | RenderJob] = []
     gate = gate or Gate(source)
     for edition, format_name in pairs:
-        states = gate.states(edition.language)
         blocking = gate.unapproved(edition, format_name)
         errors = gate.errors(edition, format_name)
         if proof:
-            problems = {}
-            for finding in errors:
-                problems.setdefault(finding.string_id, []).append(f"{finding.message} [{finding.check}]")
-            unapproved = tuple(
-                (s.id, s.state.value, s.translation or s.english, "; ".join(problems.get(s.id, ())))
-                for s in blocking
-            )
-            unlisted = tuple(f.format(source.project.root) for f in errors if f.string_id not in {s.id for s in blocking})
-            outcomes.append(RenderJob(
-                edition, format_name, True, proof_texts(states), unapproved, proof_path(source, edition.id, format_name), blocking, unlisted
-            ))
+            path = proof_path(source, edition.id, format_name)
+            job = gate.proof_job(edition, format_name)
         elif blocking or errors:
             _remove(final_path(source, edition.id, format_name))
+            remove_state(project, "final", edition.id, format_name)
             outcomes.append(RenderOutcome(edition.id, format_name, "refused", None, blocking, findings=errors))
+            continue
         else:
-            outcomes.append(RenderJob(edition, format_name, False, approved_texts(states), (), final_path(source, edition.id, format_name), ()))
+            path = final_path(source, edition.id, format_name)
+            job = gate.final_job(edition, format_name)
+        if not force and is_current(project, job.kind, edition.id, format_name, job.digest(), path):
+            if not proof:
+                _remove_proof(source, edition.id, format_name)
+            outcomes.append(RenderOutcome(edition.id, format_name, job.kind, path, blocking))
+        else:
+            outcomes.append(RenderJob(job, path, blocking))
     jobs = [o for o in outcomes if isinstance(o, RenderJob)]
     results = dict(zip(map(id, jobs), _run(source, jobs, workers, progress)))
     finished = []
@@ -147,16 +227,25 @@ def render_pairs(
         if isinstance(item, RenderOutcome):
             finished.append(item)
             continue
+        plan_ = item.job.plan
+        edition_id, format_name, kind = plan_.edition_id, plan_.format.name, item.job.kind
         pdf, error = results[id(item)]
         if error:
             _remove(item.path)
-            finished.append(RenderOutcome(item.edition.id, item.format, "failed", None, item.blocking, error))
-        else:
-            write_atomic(item.path, pdf)
-            if not item.proof:  # an older proof no longer shows what prints
-                _remove(proof_path(source, item.edition.id, item.format))
-            finished.append(RenderOutcome(item.edition.id, item.format, "proof" if item.proof else "final", item.path, item.blocking))
+            remove_state(project, kind, edition_id, format_name)
+            finished.append(RenderOutcome(edition_id, format_name, "failed", None, item.blocking, error))
+            continue
+        write_atomic(item.path, pdf)
+        write_state(project, DocumentState(kind, edition_id, format_name, item.job.digest(), hashlib.sha256(pdf).hexdigest()))
+        if not item.job.proof:  # an older proof no longer shows what prints
+            _remove_proof(source, edition_id, format_name)
+        finished.append(RenderOutcome(edition_id, format_name, kind, item.path, item.blocking, rendered=True))
     return finished
+
+
+def _remove_proof(source: Source, edition_id: str, format_name: str) -> None:
+    _remove(proof_path(source, edition_id, format_name))
+    remove_state(source.project, "proof", edition_id, format_name)
 
 
 def _remove(path: Path) -> None:
@@ -168,7 +257,7 @@ def _remove(path: Path) -> None:
         pass  # not empty, or already gone
 
 
-_WORKER_RENDERER = None
+_WORKER_RENDERER: Renderer | None = None
 
 
 def _start_worker(source: Source) -> None:
@@ -178,30 +267,62 @@ def _start_worker(source: Source) -> None:
     _WORKER_RENDERER = Renderer(source)
 
 
-def _render_job(job: RenderJob) -> tuple[bytes, str]:
+def _render_job(job: PrintJob) -> tuple[bytes, str]:
+    assert _WORKER_RENDERER is not None
     try:
-        document = _WORKER_RENDERER.render(
-            job.edition, job.format, job.texts, proof=job.proof, unapproved=job.unapproved, document_errors=job.document_errors
-        )
+        document = _WORKER_RENDERER.render_job(job)
     except RenderError as exc:
         return b"", str(exc)
     return document.pdf, ""
 
 
-def _run(source: Source, jobs: list[RenderJob], workers: int, progress: Callable[[str], None]) -> Iterator[tuple[bytes, str]]:
-    label = lambda job: f"{'proof' if job.proof else 'final'} {job.edition.id} {job.format}"  # noqa: E731
-    if workers <= 1 or len(jobs) < 2:
-        _start_worker(source)
-        for job in jobs:
-            yield _render_job(job)
-            progress(label(job))
+def _render_group(jobs: list[PrintJob]) -> list[tuple[bytes, str]]:
+    return [_render_job(job) for job in jobs]
+
+
+def _run(source: Source, jobs: list[RenderJob], workers: int, progress: Progress) -> Iterator[tuple[bytes, str]]:
+    """Render the jobs, yielding results in their order.
+
+    One Renderer (fonts, parsed stylesheets) is made here and inherited by the
+    forked workers. Each worker takes all the documents of an edition at once,
+    its card before its sheet (the sheet then reuses the card's fit), heaviest
+    editions first.
+    """
+    if not jobs:
         return
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(source,)) as pool:
-        for job, result in zip(jobs, pool.map(_render_job, jobs)):
-            progress(label(job))
+    total = len(jobs)
+    _start_worker(source)
+    if workers <= 1 or total < 2:
+        for done, job in enumerate(jobs, 1):
+            result = _render_job(job.job)
+            progress(done, total, job.label)
             yield result
+        return
+    groups: dict[str, list[RenderJob]] = {}
+    for job in jobs:
+        groups.setdefault(job.job.plan.edition_id, []).append(job)
+    order = {"card": 0, "sheet": 1, "flyer": 2}
+    batches = sorted(
+        (sorted(group, key=lambda j: order.get(j.job.plan.format.kind, 3)) for group in groups.values()),
+        key=lambda group: -sum(j.job.plan.format.cost for j in group),
+    )
+    results: dict[int, tuple[bytes, str]] = {}
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context) as pool:
+        futures = {pool.submit(_render_group, [j.job for j in batch]): batch for batch in batches}
+        done = 0
+        for future in as_completed(futures):
+            for job, result in zip(futures[future], future.result()):
+                results[id(job)] = result
+                done += 1
+                progress(done, total, job.label)
+    for job in jobs:
+        yield results[id(job)]
 
 
 def default_workers() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
+    """One process per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)

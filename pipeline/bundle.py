@@ -3,9 +3,14 @@
 The manifest lists each file's sha256, edition, language, region and format,
 the source revision, the hotline entries it prints (with their sources and the
 registry's compile date) and the approvals behind its strings: ledger records
-for translations, source reviews for English. Before packing, every final is
-rendered again in memory and compared byte for byte with the file on disk, so
-an out-of-date or hand-edited final cannot be released.
+for translations, source reviews for English. Nothing is rendered: before
+packing, each final's job is planned from the current inputs and its digest and
+the file's SHA-256 are compared with the build state (`pipeline.state`), so an
+out-of-date or hand-edited final cannot be released. The zip is reproducible:
+members sorted, fixed dates and permissions.
+
+The manifest is built by `manifest_entry` (one per file) and `build_manifest`
+(the whole): extend those to record more.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
-from pipeline.approval import ENGLISH, approved_texts
+from pipeline.approval import ENGLISH, StringState
 from pipeline.build import Gate, final_path
 from pipeline.content import Source
+from pipeline.document import DocumentPlan
 from pipeline.errors import ContentError, Problem
 from pipeline.fsutil import guard_path, write_atomic
 from pipeline.ledger import read_ledger
+from pipeline.state import read_state
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 CONTENT_FOLDERS = ("source", "translations", "templates")
@@ -63,59 +70,34 @@ def content_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
-def build_bundle(source: Source, renderer, gate: Gate) -> Bundle:
-    """Pack every final the gate allows; refuse (and withdraw the old release) if one is missing or stale."""
+def manifest_entry(source: Source, plan: DocumentPlan, name: str, data: bytes, states: dict[str, StringState]) -> dict[str, object]:
+    """What the manifest says about one file: its hash, edition, the approvals and registry entries behind it."""
+    return {
+        "path": name,
+        "sha256": sha256(data),
+        "bytes": len(data),
+        "edition": plan.edition_id,
+        "language": plan.language,
+        "region": plan.region,
+        "format": plan.format.name,
+        "approvals": _approvals(source, plan.language, list(plan.string_ids), states),
+        "hotlines": [
+            {
+                "category": h.category,
+                "number": h.number,
+                "service": h.service,
+                "confidence": h.confidence,
+                "sources": list(h.sources),
+                "registry_compiled": plan.registry_compiled,
+            }
+            for h in plan.hotlines
+        ],
+    }
+
+
+def build_manifest(source: Source, files: list[dict[str, object]]) -> dict[str, object]:
     root = source.project.root
-    release = source.project.output_path("release")
-    files = []
-    problems = []
-    payload: dict[str, bytes] = {}
-    for edition in source.editions.values():
-        states = gate.states(edition.language)
-        for format_name in edition.formats:
-            path = final_path(source, edition.id, format_name)
-            if not gate.allows(edition, format_name):
-                continue
-            if not path.exists():
-                problems.append(Problem(path, None, "missing final; run `outreach render` first"))
-                continue
-            data = path.read_bytes()
-            expected = renderer.render(edition, format_name, approved_texts(states), proof=False).pdf
-            if data != expected:
-                problems.append(Problem(path, None, "out of date or altered: it differs from a fresh render of the approved text; run `outreach render`"))
-                continue
-            name = f"{edition.id}/{format_name}.pdf"
-            payload[name] = data
-            ids = source.edition_string_ids(edition, format_name)
-            files.append(
-                {
-                    "path": name,
-                    "sha256": sha256(data),
-                    "bytes": len(data),
-                    "edition": edition.id,
-                    "language": edition.language,
-                    "region": edition.region,
-                    "format": format_name,
-                    "approvals": _approvals(source, edition.language, ids, states),
-                    "hotlines": [
-                        {
-                            "category": e.category,
-                            "number": e.display_number(),
-                            "service": e.service,
-                            "confidence": e.confidence,
-                            "sources": list(e.sources),
-                            "registry_compiled": source.registry.compiled.isoformat(),
-                        }
-                        for e in source.printed_hotlines(edition)
-                    ],
-                }
-            )
-    if problems:
-        # An old release no longer matches the content: take it away rather than leave it to be shipped.
-        for stale in [release / "manifest.json", release / "outreach-release.zip", *release.glob("*/*.pdf")]:
-            guard_path(stale, release).unlink(missing_ok=True)
-        raise ContentError(problems)
-    manifest = {
+    return {
         "project": "outreach",
         "source_revision": source_revision(root),
         "content_sha256": content_digest(root),
@@ -123,7 +105,41 @@ def build_bundle(source: Source, renderer, gate: Gate) -> Bundle:
         "ledger_heads": ledger_heads(source),
         "files": files,
     }
-    manifest_text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def build_bundle(source: Source, gate: Gate) -> Bundle:
+    """Pack every final the gate allows; refuse (and withdraw the old release) if one is missing or stale."""
+    project = source.project
+    release = project.output_path("release")
+    files = []
+    problems = []
+    payload: dict[str, bytes] = {}
+    for edition in source.editions.values():
+        for format_name in edition.formats:
+            path = final_path(source, edition.id, format_name)
+            if not gate.allows(edition, format_name):
+                continue
+            if not path.exists():
+                problems.append(Problem(path, None, "missing final; run `outreach build` first"))
+                continue
+            data = path.read_bytes()
+            job = gate.final_job(edition, format_name)
+            state = read_state(project, "final", edition.id, format_name)
+            if state is None or state.sha256 != sha256(data):
+                problems.append(Problem(path, None, "altered or of unknown origin: its SHA-256 is not the one the build recorded; run `outreach build`"))
+                continue
+            if state.digest != job.digest():
+                problems.append(Problem(path, None, "out of date: it was made from other inputs than the current approved text, registry, templates or fonts; run `outreach build`"))
+                continue
+            name = f"{edition.id}/{format_name}.pdf"
+            payload[name] = data
+            files.append(manifest_entry(source, job.plan, name, data, gate.states(edition.language)))
+    if problems:
+        # An old release no longer matches the content: take it away rather than leave it to be shipped.
+        for stale in [release / "manifest.json", release / "outreach-release.zip", *release.glob("*/*.pdf")]:
+            guard_path(stale, release).unlink(missing_ok=True)
+        raise ContentError(problems)
+    manifest_text = json.dumps(build_manifest(source, files), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     for stale in release.glob("*/*.pdf"):
         if f"{stale.parent.name}/{stale.name}" not in payload:
             guard_path(stale, release).unlink()
@@ -142,12 +158,27 @@ def ledger_heads(source: Source) -> dict[str, str]:
     return {path.stem: read_ledger(source.project, path.stem).head for path in sorted(folder.glob("*.jsonl"))}
 
 
-def _approvals(source: Source, language: str, ids: list[str], states) -> list[dict]:
+def required_not_final(source: Source, gate: Gate) -> list[Problem]:
+    """Each document of an edition marked required_for_release that may not print as final."""
+    problems = []
+    for edition in source.editions.values():
+        if not edition.required_for_release:
+            continue
+        for format_name in edition.formats:
+            if not gate.allows(edition, format_name) or not final_path(source, edition.id, format_name).exists():
+                problems.append(Problem(source.project.source / "editions.yaml", edition.line,
+                                        f"{edition.id} {format_name}: required for release but not final"))
+    return problems
+
+
+def _approvals(source: Source, language: str, ids: list[str], states: dict[str, StringState]) -> list[dict[str, object]]:
     """The ledger record that approved each string (and, for English, its source review)."""
     records = []
     for string_id in ids:
         decision = states[string_id].decision
-        record = {
+        if decision is None:  # cannot happen for a final: every string it prints is approved in the ledger
+            raise ValueError(f"{string_id}: no ledger record approves it")
+        record: dict[str, object] = {
             "string": string_id,
             "reviewer": decision.reviewer,
             "time": decision.time,
@@ -157,6 +188,8 @@ def _approvals(source: Source, language: str, ids: list[str], states) -> list[di
         }
         if language == ENGLISH:
             review = source.strings[string_id].review
+            if review is None:
+                raise ValueError(f"{string_id}: English without a source review cannot be approved")
             record["source_review"] = {"by": review.by, "date": review.date.isoformat()}
         records.append(record)
     return records

@@ -29,6 +29,8 @@ from pipeline.errors import ContentError, Problem
 from pipeline.fsutil import read_text_file, write_atomic
 from pipeline.project import Project
 
+PoEntry = polib.POEntry  # for type hints elsewhere: only this module touches polib
+
 MARK = "outreach:"
 FUZZY = "fuzzy"
 BRACE_FORMAT = "python-brace-format"
@@ -233,7 +235,7 @@ class Catalog:
         return wanted
 
     def to_text(self) -> str:
-        return self.po.__unicode__()
+        return str(self.po.__unicode__())
 
     def set_back_translation(self, string_id: str, back: BackTranslation) -> None:
         """Store a back-translation beside a string's translation, replacing any older one.

@@ -18,12 +18,14 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import phonenumbers
 from phonenumbers import shortnumberinfo
 
 from pipeline import meaning, similarity, spans, textscan
 from pipeline.content import Language, Source, SourceString
+from pipeline.document import print_places
 from pipeline.hotlines import EU_MEMBERS, Hotline, published_numbers
 from pipeline.ignorables import is_default_ignorable
 
@@ -107,7 +109,7 @@ class Check:
     id: str
     severity: str
     scope: str
-    function: Callable
+    function: Callable[..., Iterator[str]]
 
     @property
     def title(self) -> str:
@@ -117,10 +119,13 @@ class Check:
 CHECKS: dict[str, Check] = {}
 
 
-def check(check_id: str, severity: str, scope: str):
+CheckFunction = TypeVar("CheckFunction", bound=Callable[..., Iterator[str]])
+
+
+def check(check_id: str, severity: str, scope: str) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check. The function yields one message per problem found."""
 
-    def register(function: Callable) -> Callable:
+    def register(function: CheckFunction) -> CheckFunction:
         CHECKS[check_id] = Check(check_id, severity, scope, function)
         return function
 
@@ -404,13 +409,11 @@ def check_doubled_words(case: TranslationCase) -> Iterator[str]:
 
 
 def length_limit(source: Source, string: SourceString) -> tuple[int, str]:
-    """The most characters a string may have where it prints."""
-    card_ids = set()
-    for name in ("card-front", "card-back"):
-        card_ids.update(source.layouts[name].string_ids())
-    if string.id in ("ui.card.front-title", "ui.label.call") or string.id.startswith("ui.category.") or string.id.startswith("ui.label."):
+    """The most characters a string may have where it prints (read from the document plans)."""
+    places = print_places(source).get(string.id, set())
+    if "label" in places:
         return TITLE_LENGTH_LIMIT, "label"
-    if string.id in card_ids:
+    if "card" in places:
         return CARD_LENGTH_LIMIT, "wallet card"
     return FLYER_LENGTH_BUDGET, "flyer"
 

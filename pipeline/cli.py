@@ -7,30 +7,38 @@ never as a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import logging
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
+from pipeline.document import FORMAT_NAMES
 from pipeline.errors import ContentError, RenderError
 from pipeline.project import Project
 
+if TYPE_CHECKING:
+    from pipeline.build import RenderOutcome
+    from pipeline.content import Source
+
 log = logging.getLogger("outreach")
-# Kept in step with pipeline.content.FORMATS (a test checks); listed here so --help needs no import.
-FORMAT_NAMES = ["flyer-letter", "flyer-a4", "flyer-letter-large", "flyer-a4-large", "card", "sheet-letter", "sheet-a4"]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class Context:
     def __init__(self, root: Path):
         self.project = Project(root.resolve())
-        self._source = None
+        self._source: Source | None = None
 
     @property
-    def source(self):
+    def source(self) -> Source:
         if self._source is None:
             from pipeline.content import read_source
 
@@ -38,17 +46,18 @@ class Context:
         return self._source
 
 
-def report_errors(function):
+def report_errors(function: Callable[P, R]) -> Callable[P, R]:
     """Turn the stages' exceptions into `file:line: problem` lines and an exit code."""
 
     @functools.wraps(function)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from pipeline.models import ModelError
 
         try:
             return function(*args, **kwargs)
         except ContentError as exc:
-            root = click.get_current_context().find_object(Context).project.root
+            context = click.get_current_context().find_object(Context)
+            root = context.project.root if context else Path.cwd()
             for problem in exc.problems:
                 click.echo(f"error: {problem.format(root)}", err=True)
             sys.exit(2 if exc.unusable else 1)
@@ -191,7 +200,7 @@ def translate(ctx: Context, languages: tuple[str, ...], all_languages: bool, fro
             raise click.BadParameter(f"{language!r} is not a translated language in source/languages.yaml", param_hint="LANGUAGES")
     for language in chosen:
         report = draft_language(
-            source, language, lambda language=language: load_engine(source, from_language, language), now(), from_language,
+            source, language, functools.partial(load_engine, source, from_language, language), now(), from_language,
             progress=log.info,
         )
         parts = [f"{len(report.drafted)} drafted", f"{len(report.from_memory)} from memory"]
@@ -261,7 +270,7 @@ def models_install(file: Path | None, pair: tuple[str, str] | None, index: str |
 
     if bool(file) == bool(pair):
         raise click.UsageError("give either FILE or --from-index FROM TO")
-    model = model_store.install_file(file) if file else model_store.install_from_index(pair[0], pair[1], index)
+    model = model_store.install_file(file) if file else model_store.install_from_index(*(pair or ("", "")), index)
     click.echo(f"installed {model.from_code} -> {model.to_code}: {model.label}")
 
 
@@ -411,7 +420,7 @@ def history(ctx: Context, language: str, string_id: str | None) -> None:
 # ------------------------------------------------------------------ render and release
 
 
-def _editions(source, edition_ids: tuple[str, ...]) -> list[str]:
+def _editions(source: Source, edition_ids: tuple[str, ...]) -> list[str]:
     for edition_id in edition_ids:
         if edition_id not in source.editions:
             raise click.BadParameter(f"unknown edition {edition_id!r} (known: {', '.join(source.editions)})", param_hint="--edition")
@@ -423,10 +432,11 @@ def _editions(source, edition_ids: tuple[str, ...]) -> list[str]:
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMAT_NAMES),
               help="Only these formats (repeatable); default: each edition's own.")
 @click.option("--proof", is_flag=True, help="Render proofs for reviewers, whatever the approval state.")
-@click.option("--jobs", "workers", type=click.IntRange(min=1), default=None, help="Processes to render with (default: up to 2).")
+@click.option("--jobs", "workers", type=click.IntRange(min=1), default=None, help="Processes to render with (default: one per core).")
+@click.option("--force", is_flag=True, help="Render even documents whose inputs have not changed.")
 @pass_context
 @report_errors
-def render(ctx: Context, edition_ids: tuple[str, ...], formats: tuple[str, ...], proof: bool, workers: int | None) -> None:
+def render(ctx: Context, edition_ids: tuple[str, ...], formats: tuple[str, ...], proof: bool, workers: int | None, force: bool) -> None:
     """Render final PDFs of approved editions (or proofs with --proof).
 
     A final is refused, and any old one removed, while a string it needs is
@@ -438,13 +448,8 @@ def render(ctx: Context, edition_ids: tuple[str, ...], formats: tuple[str, ...],
     pairs = plan(source, _editions(source, edition_ids), formats)
     if not pairs:
         raise click.UsageError(f"none of the chosen editions is printed as {', '.join(formats)} (see source/editions.yaml)")
-    workers = workers or default_workers()
-    with click.progressbar(length=len(pairs), label="rendering", file=sys.stderr) as bar:
-        def step(message: str) -> None:
-            log.info(message)
-            bar.update(1)
-
-        outcomes = render_pairs(source, pairs, proof, workers, progress=step)
+    with _progress("rendering") as step:
+        outcomes = render_pairs(source, pairs, proof, workers or default_workers(), progress=step, force=force)
     refused = [o for o in outcomes if o.kind == "refused"]
     failed = [o for o in outcomes if o.kind == "failed"]
     for outcome in outcomes:
@@ -457,7 +462,42 @@ def render(ctx: Context, edition_ids: tuple[str, ...], formats: tuple[str, ...],
         sys.exit(1)
 
 
-def _report_refusals(ctx: Context, refused) -> None:
+@contextlib.contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int, str], None]]:
+    """A progress bar on a terminal; plain lines elsewhere (CI logs)."""
+    bar = None
+    try:
+        def step(done: int, total: int, message: str) -> None:
+            nonlocal bar
+            if not sys.stderr.isatty():
+                click.echo(f"[{done}/{total}] {message}", err=True)
+                return
+            if bar is None or done == 1:  # a new batch (finals, then proofs): a new bar
+                if bar is not None:
+                    bar.__exit__(None, None, None)
+                bar = click.progressbar(length=total, label=f"{label} {message.split()[0]}s", file=sys.stderr)
+                bar.__enter__()
+            bar.update(1)
+
+        yield step
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def _shard(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    try:
+        k, n = (int(part) for part in value.split("/"))
+    except ValueError:
+        k = n = 0
+    if not 1 <= k <= n:
+        raise click.BadParameter(f"{value!r}: write K/N with 1 <= K <= N, e.g. 1/2", param_hint="--shard")
+    return k, n
+
+
+def _report_refusals(ctx: Context, refused: list[RenderOutcome]) -> None:
     """Each refused document, with its check errors; each edition's unapproved strings once."""
     listed: set[str] = set()
     for outcome in refused:
@@ -476,44 +516,64 @@ def _report_refusals(ctx: Context, refused) -> None:
 
 
 @main.command()
+@click.option("--release", is_flag=True,
+              help="Also fail unless every edition marked required_for_release in source/editions.yaml is final.")
 @pass_context
 @report_errors
-def bundle(ctx: Context) -> None:
-    """Pack every current final into output/release/ with a manifest and a zip."""
+def bundle(ctx: Context, release: bool) -> None:
+    """Pack every current final into output/release/ with a manifest and a zip (nothing is rendered)."""
     from pipeline.build import Gate
-    from pipeline.bundle import build_bundle
-    from pipeline.render import Renderer
+    from pipeline.bundle import build_bundle, required_not_final
 
-    result = build_bundle(ctx.source, Renderer(ctx.source), Gate(ctx.source))
+    gate = Gate(ctx.source)
+    result = build_bundle(ctx.source, gate)
     click.echo(f"{result.files} files -> {ctx.project.relative(result.zip_path)} ({ctx.project.relative(result.manifest_path)})")
+    if release:
+        missing = required_not_final(ctx.source, gate)
+        if missing:
+            raise ContentError(missing)
 
 
 @main.command()
+@click.option("--jobs", "workers", type=click.IntRange(min=1), default=None, help="Processes to render with (default: one per core).")
+@click.option("--force", is_flag=True, help="Render every document, even those whose inputs have not changed.")
+@click.option("--shard", "shard_text", metavar="K/N", default=None,
+              help="Render only part K of N (balanced by expected cost) and do not bundle: one CI job each.")
 @pass_context
 @report_errors
-def build(ctx: Context) -> None:
-    """Render every edition (final where approved, else a proof), print a summary, bundle the finals."""
-    from pipeline.build import Gate, default_workers, plan, render_pairs
+def build(ctx: Context, workers: int | None, force: bool, shard_text: str | None) -> None:
+    """Render every edition (final where approved, else a proof), print a summary, bundle the finals.
+
+    Only documents whose inputs changed are laid out again.
+    """
+    from pipeline.build import Gate, default_workers, plan, render_pairs, select_shard
     from pipeline.bundle import build_bundle
-    from pipeline.render import Renderer
 
     source = ctx.source
-    workers = default_workers()
+    shard = _shard(shard_text)
+    workers = workers or default_workers()
     gate = Gate(source)
     pairs = plan(source, list(source.editions), ())
-    finals = render_pairs(source, pairs, False, workers, progress=log.info, gate=gate)
-    refused = [(source.editions[o.edition], o.format) for o in finals if o.kind == "refused"]
-    proofs = {(o.edition, o.format): o for o in render_pairs(source, refused, True, workers, progress=log.info, gate=gate)}
+    if shard:
+        pairs = select_shard(source, pairs, *shard)
+    with _progress("rendering") as step:
+        finals = render_pairs(source, pairs, False, workers, progress=step, gate=gate, force=force)
+        refused = [(source.editions[o.edition], o.format) for o in finals if o.kind == "refused"]
+        proof_outcomes = render_pairs(source, refused, True, workers, progress=step, gate=gate, force=force)
+    proofs = {(o.edition, o.format): o for o in proof_outcomes}
+    if not pairs:
+        click.echo("nothing to render in this shard")
+        return
     width = max(len(f) for _, f in pairs)
     click.echo(f"{'edition':12} {'format':{width}} {'result':7} why")
-    failed = []
+    failed: list[RenderOutcome] = []
     for outcome in finals:
         proof = proofs.get((outcome.edition, outcome.format))
         row = f"{outcome.edition:12} {outcome.format:{width}}"
         if outcome.kind == "final":
             click.echo(f"{row} final   every string approved, no check errors")
         elif outcome.kind == "failed" or (proof and proof.kind == "failed"):
-            failed.append(outcome if outcome.kind == "failed" else proof)
+            failed.append(proof if proof and outcome.kind != "failed" else outcome)
             click.echo(f"{row} FAILED  {failed[-1].error}")
         else:
             reasons = []
@@ -527,9 +587,14 @@ def build(ctx: Context) -> None:
                 failed.append(outcome)
                 reasons.append(f"{len(outcome.findings)} check error{'s' if len(outcome.findings) != 1 else ''} (see `outreach check`)")
             click.echo(f"{row} proof   {'; '.join(reasons)}")
-    result = build_bundle(source, Renderer(source), gate)
-    click.echo(f"\n{sum(o.kind == 'final' for o in finals)} finals, {sum(p.kind == 'proof' for p in proofs.values())} proofs; "
-               f"release: {ctx.project.relative(result.zip_path)} ({result.files} files)")
+    made = sum(o.rendered for o in [*finals, *proof_outcomes])
+    summary = (f"\n{sum(o.kind == 'final' for o in finals)} finals, {sum(p.kind == 'proof' for p in proofs.values())} proofs "
+               f"({made} rendered, the others unchanged)")
+    if shard:
+        click.echo(f"{summary}; shard {shard[0]}/{shard[1]}: copy output/ of every shard together, then `outreach bundle`")
+    else:
+        result = build_bundle(source, gate)
+        click.echo(f"{summary}; release: {ctx.project.relative(result.zip_path)} ({result.files} files)")
     if failed:
         sys.exit(1)
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
-from pipeline.errors import Collector, ContentError
+from pipeline.document import FORMATS
+from pipeline.errors import Collector, ContentError, Problem
 from pipeline.hotlines import (
     CATEGORIES,
     OTHER_PLACEHOLDERS,
@@ -26,7 +29,6 @@ from pipeline.spans import find_placeholders
 from pipeline.yamlfile import Node, read_yaml, unknown_keys
 
 TOPICS = ("risk", "signs", "response", "naloxone", "help", "recovery")
-FORMATS = ("flyer-letter", "flyer-a4", "flyer-letter-large", "flyer-a4-large", "card", "sheet-letter", "sheet-a4")
 SECTION_STYLES = ("list", "steps")
 ID_RE = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
 # Edition ids and language codes name files and folders: nothing that could climb out of one.
@@ -37,10 +39,13 @@ FACT_KEYS = ("id", "topic", "text", "regions", "translator_note", "citations", "
 CITATION_KEYS = ("title", "url", "note")
 REVIEW_KEYS = ("by", "date", "note")
 STRING_KEYS = ("id", "text", "note", "based_on")
-EDITION_KEYS = ("id", "language", "region", "formats", "hotlines", "qr")
+EDITION_KEYS = ("id", "language", "region", "formats", "hotlines", "qr", "required_for_release")
 LAYOUT_KEYS = ("title", "subtitle", "sections", "help", "footer")
-SECTION_KEYS = ("heading", "style", "blocks")
+SECTION_KEYS = ("heading", "style", "blocks", "face")
+FACES = ("front", "back")
 LANGUAGE_KEYS = ("code", "name", "script", "direction", "argos")
+
+T = TypeVar("T")
 
 
 def _check_keys(path: Path, node: object, allowed: tuple[str, ...], problems: Collector, what: str) -> None:
@@ -103,6 +108,7 @@ class Section:
     style: str
     blocks: tuple[str, ...]
     line: int = 0
+    face: str = ""  # flyers: "front" or "back" (the default); a card's face is its layout
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +139,7 @@ class Edition:
     hotlines: tuple[str, ...]
     line: int
     qr: str | None = None  # a URL from source/urls.yaml, printed as a QR code
+    required_for_release: bool = False  # `make release` fails unless every format of it is final
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +168,6 @@ class Source:
     avoid: dict[str, tuple[AvoidTerm, ...]]
     url_allowlist: tuple[str, ...]
     registry: Registry
-    strings_review: SourceReview | None
     lexicons: dict[str, Lexicon] = field(default_factory=dict)  # source/lexicon/<lang>.yaml
 
     @property
@@ -170,10 +176,6 @@ class Source:
 
     def english(self, string_id: str) -> str:
         return self.strings[string_id].text
-
-    def layouts_for(self, format_name: str) -> list[Layout]:
-        names = ["flyer"] if format_name.startswith("flyer") else ["card-front", "card-back"]
-        return [self.layouts[n] for n in names]
 
     def applies(self, string: SourceString, region: str) -> bool:
         """Whether a string can print in a region: its region list, and every placeholder fillable."""
@@ -191,38 +193,6 @@ class Source:
         for category in edition.hotlines:
             entries.extend(self.registry.printable(edition.region, category))
         return entries
-
-    def edition_string_ids(self, edition: Edition, format_name: str) -> list[str]:
-        """Every string a document needs: layout strings that apply, labels of its hotlines."""
-        ids: list[str] = []
-
-        def add(string_id: str | None) -> None:
-            if string_id and string_id not in ids and self.applies(self.strings[string_id], edition.region):
-                ids.append(string_id)
-
-        for layout in self.layouts_for(format_name):
-            add(layout.title)
-            add(layout.subtitle)
-            for section in layout.sections:
-                blocks = [b for b in section.blocks if self.applies(self.strings[b], edition.region)]
-                if blocks:  # a heading prints only above something
-                    add(section.heading)
-                    for block in blocks:
-                        add(block)
-            add(layout.help)
-            add(layout.footer)
-        hotlines = self.printed_hotlines(edition)
-        if hotlines:
-            ids.append("ui.label.call")
-        for entry in hotlines:
-            label = f"ui.category.{entry.category}"
-            if label not in ids:
-                ids.append(label)
-        if any(e.is_open_24_7 for e in hotlines):
-            ids.append("ui.label.open-24-7")
-        if any(e.is_free for e in hotlines):
-            ids.append("ui.label.free")
-        return ids
 
 
 def _text(value: object) -> str:
@@ -321,11 +291,11 @@ def _read_facts(path: Path, problems: Collector) -> list[SourceString]:
     return facts
 
 
-def _read_ui_strings(path: Path, problems: Collector) -> tuple[list[SourceString], SourceReview | None]:
+def _read_ui_strings(path: Path, problems: Collector) -> list[SourceString]:
     data = read_yaml(path)
     if not isinstance(data, Node) or not isinstance(data.get("strings"), list):
         problems.add(path, 1, "expected a 'strings' list")
-        return [], None
+        return []
     review = _read_review(path, data.get("review"), problems, data.line_of("review"))
     strings = []
     for raw in data["strings"]:
@@ -356,7 +326,7 @@ def _read_ui_strings(path: Path, problems: Collector) -> tuple[list[SourceString
                 based_on=tuple(based_on),
             )
         )
-    return strings, review
+    return strings
 
 
 def _read_languages(path: Path, problems: Collector) -> dict[str, Language]:
@@ -415,7 +385,10 @@ def _read_layouts(path: Path, problems: Collector) -> dict[str, Layout]:
                 problems.add(path, raw_section.line_of("blocks"), f"{what}: blocks must be a list of fact block ids")
                 blocks = []
             heading = _string(path, raw_section, "heading", what, problems)
-            sections.append(Section(heading, style, tuple(blocks), raw_section.line))
+            face = _text(raw_section.get("face"))
+            if face and face not in FACES:
+                problems.add(path, raw_section.line_of("face"), f"section face must be one of {', '.join(FACES)}")
+            sections.append(Section(heading, style, tuple(blocks), raw_section.line, face))
         ids = {}
         for key in ("title", "subtitle", "help", "footer"):
             value = raw.get(key)
@@ -457,8 +430,13 @@ def _read_editions(path: Path, problems: Collector) -> dict[str, Edition]:
         for category in hotlines:
             if category not in CATEGORIES:
                 problems.add(path, raw.line_of("hotlines"), f"{edition_id}: unknown kind of line {category!r}")
+        required = raw.get("required_for_release", False)
+        if not isinstance(required, bool):
+            problems.add(path, raw.line_of("required_for_release"), f"{edition_id}: required_for_release must be true or false")
+            required = False
         editions[edition_id] = Edition(
-            edition_id, _text(raw.get("language")), _text(raw.get("region")), formats, hotlines, raw.line, _text(raw.get("qr")) or None
+            edition_id, _text(raw.get("language")), _text(raw.get("region")), formats, hotlines, raw.line,
+            _text(raw.get("qr")) or None, required,
         )
     return editions
 
@@ -533,9 +511,9 @@ def read_source(project: Project) -> Source:
     """Load and cross-check everything in source/; raise ContentError listing every problem."""
     problems = Collector()
     folder = project.source
-    unusable: list = []
+    unusable: list[Problem] = []
 
-    def guarded(reader, name, *args):
+    def guarded(reader: Callable[..., T], name: str, *args: Any) -> T | None:
         try:
             return reader(folder / name, *args)
         except ContentError as exc:
@@ -543,7 +521,7 @@ def read_source(project: Project) -> Source:
             return None
 
     facts = guarded(_read_facts, "facts.yaml", problems) or []
-    ui_result = guarded(_read_ui_strings, "strings.yaml", problems) or ([], None)
+    ui_result = guarded(_read_ui_strings, "strings.yaml", problems) or []
     languages = guarded(_read_languages, "languages.yaml", problems) or {}
     layouts = guarded(_read_layouts, "layouts.yaml", problems) or {}
     editions = guarded(_read_editions, "editions.yaml", problems) or {}
@@ -552,10 +530,10 @@ def read_source(project: Project) -> Source:
     urls = guarded(_read_urls, "urls.yaml", problems) or ()
     registry = guarded(read_registry, "hotlines.yaml", problems)
     lexicons = guarded(read_lexicons, "lexicon", problems) or {}
-    if unusable:
+    if unusable or registry is None:
         raise ContentError(unusable, unusable=True)
 
-    ui_strings, strings_review = ui_result
+    ui_strings = ui_result
     strings: dict[str, SourceString] = {}
     for string in [*facts, *ui_strings]:
         if string.id in strings:
@@ -609,4 +587,4 @@ def read_source(project: Project) -> Source:
                 problems.add(string.path, string.line, f"{string.id}: invariants: unknown concept {key!r} (see source/lexicon/en.yaml)")
 
     problems.raise_if_errors()
-    return Source(project, strings, languages, editions, layouts, glossary, avoid, urls, registry, strings_review, lexicons)
+    return Source(project, strings, languages, editions, layouts, glossary, avoid, urls, registry, lexicons)

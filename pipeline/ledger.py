@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,7 @@ class Decision:
         return self.english_sha256 == text_hash(english) and self.translation_sha256 == text_hash(translation)
 
 
-def _record_hash(fields: dict) -> str:
+def _record_hash(fields: Mapping[str, object]) -> str:
     # An unsigned record (written before records were signed) hashes as it was written: without a key.
     body = {k: v for k, v in record_fields(fields).items() if k not in ("hash", "signature") and not (k == "key" and not v)}
     return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()

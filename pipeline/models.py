@@ -16,6 +16,7 @@ import tempfile
 import urllib.parse
 import urllib.request
 import zipfile
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +52,7 @@ NO_TRANSLATE_EXTRA = (
 )
 
 
-def _argos_package():
+def _argos_package() -> Any:
     try:
         import argostranslate.package  # noqa: PLC0415 - heavy optional dependency, imported on use
     except ImportError:
@@ -78,7 +79,7 @@ def find_model(from_code: str, to_code: str) -> ModelInfo | None:
     return None
 
 
-def read_package_metadata(path: Path) -> dict:
+def read_package_metadata(path: Path) -> dict[str, Any]:
     """Validate an .argosmodel file without installing it; return its metadata."""
     if not zipfile.is_zipfile(path):
         raise ModelError(f"{path}: not an Argos model (not a zip archive)")
@@ -107,7 +108,7 @@ def read_package_metadata(path: Path) -> dict:
     if metadata.get("type", "translate") != "translate" or not metadata.get("from_code") or not metadata.get("to_code"):
         raise ModelError(f"{path}: metadata.json does not describe a translation model (from_code, to_code)")
     metadata["_folder"] = top
-    return metadata
+    return dict(metadata)
 
 
 def install_file(path: Path, expect_from: str | None = None, expect_to: str | None = None) -> ModelInfo:
@@ -165,7 +166,8 @@ def _fetch(url: str, timeout: float) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": "outreach"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - scheme checked above
-            return response.read()
+            data: bytes = response.read()
+            return data
     except OSError as exc:
         raise ModelError(f"cannot download {url}: {exc}") from None
 
@@ -185,7 +187,7 @@ def install_from_index(from_code: str, to_code: str, index: str | None = None, t
         raise ModelError(f"{url} lists no model for {from_code} to {to_code}")
     from packaging.version import InvalidVersion, Version
 
-    def version_key(entry: dict):
+    def version_key(entry: dict[str, Any]) -> Version:
         try:
             return Version(str(entry.get("package_version", "0")))
         except InvalidVersion:

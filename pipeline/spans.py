@@ -109,7 +109,7 @@ def find_numbers(text: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _term_pattern(term: str) -> re.Pattern:
+def _term_pattern(term: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", flags=re.IGNORECASE)
 
 

@@ -150,7 +150,7 @@ def restore(translated: str, protected: Protected) -> tuple[str, list[Span]]:
     """Put the protected spans back; return the text and the spans the model lost."""
     seen: set[int] = set()
 
-    def put_back(match: re.Match) -> str:
+    def put_back(match: re.Match[str]) -> str:
         number = int(match.group(1))
         if 1 <= number <= len(protected.replacements) and number not in seen:
             seen.add(number)
@@ -182,7 +182,6 @@ class DraftReport:
     flagged: dict[str, list[str]] = field(default_factory=dict)  # id -> findings on its new draft
     english_changed: list[str] = field(default_factory=list)
     kept_stale: list[str] = field(default_factory=list)  # a person's text kept as a stale draft
-    model: str = ""
     wrote: bool = False
 
 
@@ -228,7 +227,6 @@ def draft_language(
 
     if inputs:
         engine = engine_factory()
-        report.model = engine.description
         progress(f"{language}: drafting {len(inputs)} strings with {engine.description}")
         ids = list(inputs)
         protected = {i: protect(inputs[i], source, language) for i in ids}

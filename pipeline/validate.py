@@ -5,11 +5,19 @@ final, so the two never disagree: errors are the same errors the gate reads,
 and approval states that block a final are warnings (`approval-stale`,
 `approval-missing`, `final-refused`), computed by approval's own state
 classification.
+
+`validate_cached` answers from output/.state/checks.json when nothing the checks
+read has changed: the check code (every module of this package), source/,
+translations/ (catalogs and ledgers), the date and the options. Heavier checks
+added later benefit without doing anything.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from pathlib import Path
 
 from pipeline import checks
 from pipeline.anchor import check_ledgers_anchored
@@ -22,12 +30,21 @@ from pipeline.approval import (
 )
 from pipeline.catalog import catalog_languages, read_catalog
 from pipeline.content import Source
+from pipeline.document import plan_document
+from pipeline.fsutil import write_atomic
 from pipeline.ledger import read_ledger, text_hash
+
+PACKAGE = Path(__file__).resolve().parent
 
 
 def validate_project(source: Source, today: dt.date, max_age_days: int, languages: list[str] | None = None, since: str = "HEAD") -> list[checks.Finding]:
     """Source, registry, every catalog's translations, every ledger's chain and signatures (English's
     too), and, in a git work tree, that every ledger extends its version at `since`."""
+    return content_findings(source, today, max_age_days, languages) + anchor_findings(source, since)
+
+
+def content_findings(source: Source, today: dt.date, max_age_days: int, languages: list[str] | None = None) -> list[checks.Finding]:
+    """Every finding that depends only on the project's files, the date and the options (cacheable)."""
     findings = checks.check_source(source) + checks.check_registry(source, today, max_age_days)
     for language in languages or catalog_languages(source):
         catalog = read_catalog(source.project, language)
@@ -41,9 +58,12 @@ def validate_project(source: Source, today: dt.date, max_age_days: int, language
     for language in ["en", *(languages or catalog_languages(source))]:
         for problem in read_ledger(source.project, language).problems:
             findings.append(checks.Finding("ledger-chain", problem.severity, problem.message, problem.path, problem.line))
-    for problem in check_ledgers_anchored(source.project, since):
-        findings.append(checks.Finding("ledger-chain", checks.ERROR, problem.message, problem.path, problem.line))
     return findings
+
+
+def anchor_findings(source: Source, since: str = "HEAD") -> list[checks.Finding]:
+    """Ledgers that do not extend their committed version at `since` (depends on git, so never cached)."""
+    return [checks.Finding("ledger-chain", checks.ERROR, p.message, p.path, p.line) for p in check_ledgers_anchored(source.project, since)]
 
 
 def gate_findings(source: Source, languages: list[str] | None = None) -> list[checks.Finding]:
@@ -72,7 +92,7 @@ def gate_findings(source: Source, languages: list[str] | None = None) -> list[ch
         refused: dict[str, StringState] = {}
         formats = []
         for format_name in edition.formats:
-            blocking = blocking_strings(source, edition, format_name, states[edition.language])
+            blocking = blocking_strings(plan_document(source, edition, format_name), states[edition.language])
             if blocking:
                 formats.append(format_name)
                 refused.update((item.id, item) for item in blocking)
@@ -114,3 +134,49 @@ def _state_finding(source: Source, language: str, item: StringState, po_path) ->
         )
     return None
 
+
+
+def _inputs_digest(source: Source, today: dt.date, max_age_days: int, languages: list[str] | None) -> str:
+    digest = hashlib.sha256(json.dumps([today.isoformat(), max_age_days, languages]).encode())
+    project = source.project
+    for label, folder, pattern in (("code", PACKAGE, "**/*.py"), ("source", project.source, "**/*"), ("translations", project.translations, "**/*")):
+        for path in sorted(folder.glob(pattern)):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(f"{label}/{path.relative_to(folder)}\0".encode() + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def validate_cached(
+    source: Source, today: dt.date, max_age_days: int, languages: list[str] | None = None, since: str = "HEAD"
+) -> list[checks.Finding]:
+    """`validate_project`: the content findings answered from the cache in output/.state/ when none
+    of their inputs changed; the git anchoring of the ledgers checked every time."""
+    return _content_findings_cached(source, today, max_age_days, languages) + anchor_findings(source, since)
+
+
+def _content_findings_cached(source: Source, today: dt.date, max_age_days: int, languages: list[str] | None) -> list[checks.Finding]:
+    root = source.project.root
+    cache = source.project.output / ".state" / "checks.json"
+    key = _inputs_digest(source, today, max_age_days, languages)
+    try:
+        data = json.loads(cache.read_text(encoding="utf-8"))
+        if data.get("key") == key:
+            return [
+                checks.Finding(f["check"], f["severity"], f["message"], root / f["path"] if f["path"] is not None else None,
+                               f["line"], f["string_id"], f["language"])
+                for f in data["findings"]
+            ]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    findings = content_findings(source, today, max_age_days, languages)
+    rows = [
+        {"check": f.check, "severity": f.severity, "message": f.message,
+         "path": None if f.path is None else str(Path(f.path).relative_to(root)) if Path(f.path).is_relative_to(root) else None,
+         "line": f.line, "string_id": f.string_id, "language": f.language}
+        for f in findings
+    ]
+    # Only what round-trips is cached, and only a clean result: a run refused for bad input writes nothing.
+    clean = not any(f.severity == checks.ERROR for f in findings)
+    if clean and all(r["path"] is not None or f.path is None for r, f in zip(rows, findings)):
+        write_atomic(cache, json.dumps({"key": key, "findings": rows}, ensure_ascii=False, indent=1) + "\n")
+    return findings

@@ -94,7 +94,7 @@ def export_xliff(source: Source, language: str) -> bytes:
     for item in states.values():
         body.append(_trans_unit(catalog, item))
     ET.indent(root, space="  ")
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True)) + b"\n"
 
 
 def _trans_unit(catalog: Catalog, item: StringState) -> ET.Element:
@@ -131,7 +131,8 @@ def _notes(entry: CatalogEntry, item: StringState) -> list[tuple[str, str]]:
     notes += [(NOTE_TRANSLATOR, line) for line in entry.translator_notes]
     notes += [(NOTE_PROVENANCE, line) for line in entry.provenance_lines]
     if item.state is State.STALE:
-        previous = item.entry.previous_english if item.entry and item.entry.previous_english is not None else item.entry.english
+        stale = item.entry
+        previous = item.english if stale is None else stale.previous_english if stale.previous_english is not None else stale.english
         notes.append((NOTE_PREVIOUS, previous))
     decision = item.decision
     if item.state is State.APPROVED and decision is not None:
@@ -168,7 +169,7 @@ class XliffUnit:
     """One trans-unit as read from a file."""
 
     id: str
-    line: int
+    line: int | None
     source: str | None
     target: str | None  # None: no <target>
     target_state: str
@@ -187,7 +188,7 @@ def import_xliff(source: Source, path: Path, now: dt.datetime) -> ImportReport:
 
     for unit in units:
         def skip(message: str) -> None:
-            skipped.append(Problem(path, unit.line, f"{unit.id}: {message}; not imported", "warning"))
+            skipped.append(Problem(path, unit.line, f"{unit.id}: {message}; not imported", "warning"))  # noqa: B023 - called within this iteration
 
         if unit.id not in source.strings:
             skip("no such string in source/")
@@ -268,7 +269,7 @@ def read_xliff(source: Source, path: Path) -> tuple[str, list[XliffUnit]]:
 
     languages = set()
     units: list[XliffUnit] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, int | None] = {}
     for file in files:
         if not file.get("source-language", "").lower().startswith(ENGLISH):
             problems.append(Problem(path, lines.get(file), f"source-language is {file.get('source-language', '')!r}; expected English ({ENGLISH})"))
@@ -296,7 +297,7 @@ def read_xliff(source: Source, path: Path) -> tuple[str, list[XliffUnit]]:
     return languages.pop(), units
 
 
-def _read_unit(unit: ET.Element, string_id: str, line: int) -> XliffUnit:
+def _read_unit(unit: ET.Element, string_id: str, line: int | None) -> XliffUnit:
     sources = _children(unit, "source")
     targets = _children(unit, "target")
     if len(sources) > 1 or len(targets) > 1:

@@ -12,7 +12,7 @@ from pipeline.errors import ContentError, Problem
 from pipeline.fsutil import read_text_file
 
 
-class Node(dict):
+class Node(dict[Any, Any]):
     """A YAML mapping that remembers its own line and the line of each key (1-based)."""
 
     line: int = 0
@@ -23,10 +23,10 @@ class Node(dict):
 
 
 # libyaml's parser when PyYAML was built with it (about ten times faster), else pure Python.
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _LineLoader(_BaseLoader):
+class _LineLoader(_BaseLoader):  # type: ignore[misc]  # chosen at import time
     pass
 
 

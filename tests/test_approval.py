@@ -10,6 +10,7 @@ import pytest
 
 from conftest import NOW, edit, hand_edit_po
 from pipeline.approval import State, blocking_strings, decide, language_states
+from pipeline.document import plan_document
 from pipeline.catalog import read_catalog, sync_catalog, write_catalog
 from pipeline.content import read_source
 from pipeline.errors import ContentError
@@ -116,9 +117,9 @@ def test_tampered_ledger_approves_nothing(keys, project, source):
 
 def test_gate_lists_every_unapproved_string(source):
     states = language_states(source, "es")
-    blocking = blocking_strings(source, source.editions["es-US"], "card", states)
-    assert {b.id for b in blocking} == set(source.edition_string_ids(source.editions["es-US"], "card"))
-    assert blocking_strings(source, source.editions["en-US"], "card", language_states(source, "en")) == []
+    blocking = blocking_strings(plan_document(source, source.editions["es-US"], "card"), states)
+    assert {b.id for b in blocking} == set(plan_document(source, source.editions["es-US"], "card").string_ids)
+    assert blocking_strings(plan_document(source, source.editions["en-US"], "card"), language_states(source, "en")) == []
 
 
 def test_approving_an_approved_string_again_records_nothing(keys, project, source):

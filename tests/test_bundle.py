@@ -16,6 +16,7 @@ from pipeline.approval import decide
 from pipeline.bundle import source_revision
 from pipeline.cli import main
 from pipeline.content import read_source
+from pipeline.document import plan_document
 from pipeline.project import Project
 
 EDITIONS = """editions:
@@ -84,7 +85,7 @@ def test_render_refuses_unapproved_edition_listing_strings(small_project):
 def test_approved_translation_prints_and_a_later_edit_withdraws_the_final(keys, small_project):
     source = read_source(Project(small_project))
     shipped = polib.pofile(str(REPO / "translations" / "es.po"))
-    ids = source.edition_string_ids(source.editions["es-US"], "card")
+    ids = plan_document(source, source.editions["es-US"], "card").string_ids
     hand_edit_po(source, "es", {string_id: {"msgstr": shipped.find(string_id, by="msgctxt").msgstr} for string_id in ids})
     decide(source, "es", ids, keys["Ana Reviewer"], "approve", NOW)
     assert run(small_project, "render").exit_code == 0  # every edition is approved now
@@ -114,7 +115,7 @@ def test_bundle_refuses_an_altered_final(small_project):
     final.write_bytes(final.read_bytes() + b"\n% edited by hand\n")
     result = run(small_project, "bundle")
     assert result.exit_code == 1
-    assert "output/final/en-US/card.pdf: out of date or altered" in result.output
+    assert "output/final/en-US/card.pdf: altered or of unknown origin" in result.output
 
 
 def test_a_check_error_on_a_printed_number_blocks_the_final(small_project):

@@ -6,6 +6,7 @@ import pytest
 
 from conftest import edit
 from pipeline.content import read_source
+from pipeline.document import plan_document
 from pipeline.errors import ContentError
 
 
@@ -79,11 +80,11 @@ def test_a_do_not_print_number_is_caught_even_if_marked_high(project):
 
 
 def test_blocks_apply_only_where_true(source):
-    us = source.edition_string_ids(source.editions["en-US"], "flyer-letter")
-    gb = source.edition_string_ids(source.editions["en-GB"], "flyer-a4")
+    us = plan_document(source, source.editions["en-US"], "flyer-letter").string_ids
+    gb = plan_document(source, source.editions["en-GB"], "flyer-a4").string_ids
     assert "carry-naloxone" in us and "carry-naloxone" not in gb  # US-only prescription rule
     assert "free-confidential-help" in us and "free-confidential-help" not in gb  # FRANK is not free
-    ph = source.edition_string_ids(source.editions["tl-PH"], "flyer-a4")
+    ph = plan_document(source, source.editions["tl-PH"], "flyer-a4").string_ids
     assert "free-confidential-help" not in ph  # no verified helpline to fill {helpline}
 
 

@@ -8,6 +8,7 @@ from conftest import NOW, REPO, edit, hand_edit_po
 from pipeline import checks
 from pipeline.approval import decide
 from pipeline.build import Gate
+from pipeline.document import plan_document
 from pipeline.content import read_source
 from pipeline.validate import gate_findings, validate_project
 
@@ -25,7 +26,7 @@ def shipped_es(string_ids):
 def approved_card(keys, project, source):
     """es-US's card with every string approved (so its final may print)."""
     edition = source.editions[CARD_ES]
-    ids = source.edition_string_ids(edition, "card")
+    ids = plan_document(source, edition, "card").string_ids
     hand_edit_po(source, "es", {i: {"msgstr": text} for i, text in shipped_es(ids).items()})
     decide(source, "es", ids, keys["Ana Reviewer"], "approve", NOW)
     assert Gate(source).allows(edition, "card")

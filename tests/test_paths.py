@@ -99,4 +99,4 @@ def test_templates_and_stylesheets_may_not_leave_templates_through_a_symlink(pro
     os.symlink(page, project.templates / "card.html.j2")
     renderer = Renderer(source)
     with pytest.raises(RenderError, match="outside"):
-        renderer.env.get_template("card.html.j2")
+        renderer.composer.env.get_template("card.html.j2")

@@ -518,3 +518,23 @@ def test_compact_style_is_tried_before_a_card_is_refused(renderer, source, engli
     with pymupdf.open(stream=document.pdf, filetype="pdf") as pdf:
         sizes = {round(span["size"], 1) for block in pdf[0].get_text("dict")["blocks"] for line in block.get("lines", []) for span in line["spans"]}
     assert 6.3 in sizes  # the compact style was needed, and used
+
+
+def test_a_sheet_takes_its_cards_style_and_is_laid_out_once(renderer, source, english, monkeypatch):
+    texts = dict(english, **{"side-and-stay": english["side-and-stay"] + " Keep them warm, watch their breathing closely, and tell the ambulance crew what they took."})
+    laid_out = []
+    original = type(renderer)._lay_out
+
+    def counting(self, html_text, spec, *args, **kwargs):
+        laid_out.append((spec.name, bool(re.search(r'<html[^>]*class="[^"]*\bcompact\b', html_text))))
+        return original(self, html_text, spec, *args, **kwargs)
+
+    monkeypatch.setattr(type(renderer), "_lay_out", counting)
+    document = renderer.render(source.editions["en-US"], "sheet-letter", texts, proof=False)
+    assert laid_out == [("sheet-letter", True)]  # straight to the compact style the card needs
+    with pymupdf.open(stream=document.pdf, filetype="pdf") as pdf:
+        sizes = {round(span["size"], 1) for block in pdf[0].get_text("dict")["blocks"] for line in block.get("lines", []) for span in line["spans"]}
+    assert 6.3 in sizes
+    laid_out.clear()
+    renderer.render(source.editions["en-US"], "sheet-letter", english, proof=False)
+    assert laid_out == [("sheet-letter", False)]  # a card that fits: the regular style

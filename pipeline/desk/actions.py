@@ -36,6 +36,7 @@ from pipeline.approval import (
 )
 from pipeline.catalog import catalog_languages, read_catalog
 from pipeline.content import Citation, Source, read_source
+from pipeline.document import plan_document
 from pipeline.errors import ContentError, Problem, RenderError
 from pipeline.ledger import Decision, read_ledger
 from pipeline.project import Project
@@ -182,7 +183,7 @@ def print_places(source: Source, language: str) -> dict[str, tuple[tuple[str, st
         if edition.language != language:
             continue
         for format_name in edition.formats:
-            for string_id in source.edition_string_ids(edition, format_name):
+            for string_id in plan_document(source, edition, format_name).string_ids:
                 places[string_id].append((edition.id, format_name))
     return {i: tuple(p) for i, p in places.items()}
 
@@ -387,7 +388,7 @@ def render_preview(renderer, source: Source, language: str, edition_id: str, for
     edition = source.editions.get(edition_id)
     if edition is None or edition.language != language or format_name not in edition.formats:
         raise ActionError([f"{edition_id} {format_name}: no such document in {language}"])
-    if string_id not in source.edition_string_ids(edition, format_name):
+    if string_id not in plan_document(source, edition, format_name).string_ids:
         raise ActionError([f"{edition_id} {format_name} does not print {string_id}"])
     texts = proof_texts(language_states(source, language))
     if text.strip():

@@ -23,7 +23,7 @@ from pipeline.render import Renderer  # noqa: E402
 def main() -> int:
     source = read_source(Project(REPO))
     REFERENCES.mkdir(parents=True, exist_ok=True)
-    for name, path in render_samples(source, Renderer(source), REFERENCES).items():
+    for path in render_samples(source, Renderer(source), REFERENCES).values():
         print(f"wrote {path.relative_to(REPO)}")
     return 0
 

@@ -1,0 +1,194 @@
+"""Incremental, sharded builds and a bundle that renders nothing: only what changed is laid out again."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import polib
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO
+from pipeline.cli import main
+from pipeline.content import read_source
+from pipeline.project import Project
+
+EDITIONS = """editions:
+  - id: en-US
+    language: en
+    region: US
+    formats: [card]
+    hotlines: [emergency, drug_alcohol_helpline, poison_centre]
+    required_for_release: true
+  - id: es-US
+    language: es
+    region: US
+    formats: [card]
+    hotlines: [emergency, drug_alcohol_helpline, poison_centre]
+"""
+
+
+def make_cards(root):
+    """Two wallet cards: en-US (final) and es-US (a proof, from the shipped Spanish drafts)."""
+    for folder in ("source", "templates"):
+        shutil.copytree(REPO / folder, root / folder)
+    (root / "translations" / "ledger").mkdir(parents=True)
+    shutil.copy(REPO / "translations" / "ledger" / "en.jsonl", root / "translations" / "ledger" / "en.jsonl")
+    shutil.copy(REPO / "translations" / "es.po", root / "translations" / "es.po")
+    (root / "source" / "editions.yaml").write_text(EDITIONS)
+    return root
+
+
+@pytest.fixture
+def cards(tmp_path):
+    return make_cards(tmp_path / "cards")
+
+
+def run(project_dir, *args):
+    return CliRunner().invoke(main, ["--project", str(project_dir), *args], catch_exceptions=False)
+
+
+def rendered(result) -> set[str]:
+    """The documents a build laid out, from its progress lines ("[1/2] final en-US card")."""
+    return set(re.findall(r"^\[\d+/\d+\] (\w+ \S+ \S+)$", result.output, re.M))
+
+
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory):
+    root = make_cards(tmp_path_factory.mktemp("built") / "cards")
+    result = run(root, "build")
+    assert result.exit_code == 0, result.output
+    assert rendered(result) == {"final en-US card", "proof es-US card"}
+    return root
+
+
+@pytest.fixture
+def built(built_once, tmp_path):
+    """A fresh copy of a built project (output/ and its state included): state holds no absolute paths."""
+    return shutil.copytree(built_once, tmp_path / "built")
+
+
+def test_a_build_with_nothing_changed_lays_out_nothing_and_never_imports_weasyprint(built):
+    code = (
+        "import sys\n"
+        "from pipeline.cli import main\n"
+        f"main(['--project', {str(built)!r}, 'build'], standalone_mode=False)\n"
+        "print('WEASYPRINT' if 'weasyprint' in sys.modules else 'NO WEASYPRINT')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert "NO WEASYPRINT" in result.stdout and "(0 rendered" in result.stdout
+    assert not re.search(r"^\[\d+/\d+\]", result.stderr, re.M)
+
+
+def test_a_changed_spanish_string_renders_only_the_spanish_document(built):
+    po_path = built / "translations" / "es.po"
+    po = polib.pofile(str(po_path))
+    po.find("give-naloxone", by="msgctxt").msgstr += " Ya."
+    po.save()
+    assert rendered(run(built, "build")) == {"proof es-US card"}
+
+
+def test_a_changed_template_renders_everything_and_force_renders_anyway(built):
+    assert rendered(run(built, "build", "--force")) == {"final en-US card", "proof es-US card"}
+    css = built / "templates" / "card.css"
+    css.write_text(css.read_text() + "\n/* a change */\n")
+    assert rendered(run(built, "build")) == {"final en-US card", "proof es-US card"}
+
+
+def test_a_hand_edited_pdf_is_rendered_again(built):
+    final = built / "output" / "final" / "en-US" / "card.pdf"
+    final.write_bytes(final.read_bytes() + b"\n% edited\n")
+    assert rendered(run(built, "build")) == {"final en-US card"}
+
+
+def test_bundle_refuses_a_final_made_from_other_inputs(built):
+    css = built / "templates" / "card.css"
+    css.write_text(css.read_text() + "\n/* a change */\n")
+    result = run(built, "bundle")
+    assert result.exit_code == 1
+    assert "output/final/en-US/card.pdf: out of date" in result.output
+
+
+def test_bundle_packs_current_finals_without_rendering(built, monkeypatch):
+    import pipeline.render.pdf
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("bundle rendered a document")
+
+    monkeypatch.setattr(pipeline.render.pdf.Renderer, "render_job", refuse)
+    result = run(built, "bundle")
+    assert result.exit_code == 0 and "1 files" in result.output
+
+
+def test_release_fails_while_a_required_edition_is_not_final(built):
+    assert run(built, "bundle", "--release").exit_code == 0  # en-US is required, and final
+    editions = built / "source" / "editions.yaml"
+    editions.write_text(editions.read_text() + "    required_for_release: true\n")  # es-US too: only a proof
+    result = run(built, "bundle", "--release")
+    assert result.exit_code == 1
+    assert "es-US card: required for release but not final" in result.output
+
+
+def test_two_shards_merged_give_the_same_zip_as_one_machine(built_once, cards, tmp_path):
+    machines = {"one": built_once}
+    for name in ("shard1", "shard2", "merged"):
+        machines[name] = tmp_path / name
+        shutil.copytree(cards, machines[name])
+    first = run(machines["shard1"], "build", "--shard", "1/2")
+    second = run(machines["shard2"], "build", "--shard", "2/2")
+    assert first.exit_code == 0 and second.exit_code == 0
+    assert rendered(first) and rendered(second) and not rendered(first) & rendered(second)
+    for shard in ("shard1", "shard2"):
+        shutil.copytree(machines[shard] / "output", machines["merged"] / "output", dirs_exist_ok=True)
+    assert run(machines["merged"], "bundle").exit_code == 0
+    zips = [(machines[m] / "output" / "release" / "outreach-release.zip").read_bytes() for m in ("one", "merged")]
+    assert zips[0] == zips[1]
+
+
+def test_shards_cover_every_document_once_balanced_by_cost(project):
+    from pipeline.build import expected_cost, plan, select_shard
+
+    source = read_source(project)
+    pairs = plan(source, list(source.editions), ())
+    parts = [select_shard(source, pairs, k, 3) for k in (1, 2, 3)]
+    keys = [(e.id, f) for part in parts for e, f in part]
+    assert sorted(keys) == sorted((e.id, f) for e, f in pairs)  # each once
+    loads = [sum(expected_cost(source, *p) for p in part) for part in parts]
+    assert max(loads) - min(loads) <= max(expected_cost(source, *p) for p in pairs)
+    assert parts == [select_shard(source, pairs, k, 3) for k in (1, 2, 3)]  # the same split every time
+
+
+def test_bad_shard_is_a_usage_error(cards):
+    result = run(cards, "build", "--shard", "3/2")
+    assert result.exit_code == 2 and "K/N" in result.output
+
+
+def test_check_cache_answers_only_for_unchanged_inputs(project_dir):
+    import datetime as dt
+
+    from pipeline.validate import validate_cached, validate_project
+
+    today = dt.date(2026, 11, 21)
+    source = read_source(Project(project_dir))
+    assert validate_cached(source, today, 180, []) == validate_project(source, today, 180, [])  # fills the cache
+    assert validate_cached(source, today, 180, []) == validate_project(source, today, 180, [])  # answers from it
+    facts = project_dir / "source" / "facts.yaml"
+    facts.write_text(facts.read_text().replace("give the address, and say", "give the address of the addict, and say", 1))
+    changed = read_source(Project(project_dir))
+    fresh = validate_project(changed, today, 180, [])
+    assert fresh and validate_cached(changed, today, 180, []) == fresh
+
+
+def test_required_for_release_must_be_true_or_false(cards):
+    from pipeline.errors import ContentError
+
+    editions = cards / "source" / "editions.yaml"
+    editions.write_text(editions.read_text().replace("required_for_release: true", "required_for_release: yes please"))
+    with pytest.raises(ContentError) as raised:
+        read_source(Project(cards))
+    assert any("en-US: required_for_release must be true or false" in p.message for p in raised.value.problems)
