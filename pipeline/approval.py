@@ -247,7 +247,7 @@ def _decide_english(
         elif action == "approve":
             findings = [f for f in source_findings if f.string_id == string_id]
             for finding in checks.errors_of(findings):
-                problems.append(Problem(finding.path, finding.line, f"{string_id}: cannot approve: {finding.message} [{finding.check}]"))
+                problems.append(Problem(finding.path or source.strings[string_id].path, finding.line, f"{string_id}: cannot approve: {finding.message} [{finding.check}]"))
             if states[string_id].state is not State.APPROVED:
                 string = source.strings[string_id]
                 acknowledged[string_id], refused = _acknowledgements(string_id, findings, acknowledge)

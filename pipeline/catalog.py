@@ -164,7 +164,7 @@ class Catalog:
         return _entry_view(self._entry(string_id))
 
     def translation(self, string_id: str) -> str:
-        return self._entry(string_id).msgstr
+        return str(self._entry(string_id).msgstr)
 
     def approve(self, string_id: str) -> None:
         """Record in the PO that the current text is approved: not fuzzy, answers the current English."""
@@ -289,7 +289,7 @@ def _charset_problem(path: Path, text: str, po: polib.POFile) -> Problem | None:
     """PO files here are UTF-8; a header declaring another charset would be misread."""
     match = re.search(r"charset=([A-Za-z0-9_.:-]+)", po.metadata.get("Content-Type", ""))
     if match and match.group(1).replace("_", "-").lower() not in ("utf-8", "utf8"):
-        line = next((n for n, l in enumerate(text.splitlines(), start=1) if "Content-Type:" in l), None)
+        line = next((n for n, row in enumerate(text.splitlines(), start=1) if "Content-Type:" in row), None)
         return Problem(path, line, f"cannot read PO file: charset {match.group(1)} declared; save it as UTF-8 and declare charset=UTF-8")
     return None
 

@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
@@ -26,6 +26,7 @@ from pipeline.project import Project
 if TYPE_CHECKING:
     from pipeline.build import RenderOutcome
     from pipeline.content import Source
+    from pipeline.signing import SigningKey
 
 log = logging.getLogger("outreach")
 P = ParamSpec("P")
@@ -84,7 +85,7 @@ def reviewer_name(name: str) -> str:
     return name.strip()
 
 
-def signing_key(path: Path | None):
+def signing_key(path: Path | None) -> SigningKey:
     """The reviewer's private key: --key, else $OUTREACH_SIGNING_KEY, else ~/.ssh/id_ed25519.
 
     A passphrase comes from $OUTREACH_KEY_PASSPHRASE or is asked for (hidden).
@@ -101,7 +102,7 @@ def signing_key(path: Path | None):
         raise click.BadParameter(str(exc), param_hint="--key") from None
 
 
-def key_option(function):
+def key_option(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--key", "key_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
         help="Your SSH Ed25519 private key, listed in source/reviewers.yaml (default: $OUTREACH_SIGNING_KEY, else ~/.ssh/id_ed25519).",
@@ -241,7 +242,7 @@ def backtranslate(ctx: Context, languages: tuple[str, ...], all_languages: bool)
         translated_language(ctx, language)
     for language in chosen:
         report = backtranslate_language(
-            source, language, lambda language=language: load_back_engine(source, language), now(), progress=log.info
+            source, language, functools.partial(load_back_engine, source, language), now(), progress=log.info
         )
         parts = [f"{len(report.translated)} back-translated", f"{len(report.current)} already current"]
         if report.low:

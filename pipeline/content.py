@@ -208,7 +208,7 @@ def _string(path: Path, node: Node, key: str, what: str, problems: Collector) ->
     return _text(value)
 
 
-def _list(path: Path, node: Node, key: str, what: str, problems: Collector) -> list:
+def _list(path: Path, node: Node, key: str, what: str, problems: Collector) -> list[object]:
     """A list value ([] when absent); anything else is reported."""
     value = node.get(key)
     if value is None:
@@ -323,7 +323,7 @@ def _read_ui_strings(path: Path, problems: Collector) -> list[SourceString]:
                 path=path,
                 line=raw.line_of("text"),
                 review=review,
-                based_on=tuple(based_on),
+                based_on=tuple(str(item) for item in based_on),
             )
         )
     return strings
@@ -388,7 +388,7 @@ def _read_layouts(path: Path, problems: Collector) -> dict[str, Layout]:
             face = _text(raw_section.get("face"))
             if face and face not in FACES:
                 problems.add(path, raw_section.line_of("face"), f"section face must be one of {', '.join(FACES)}")
-            sections.append(Section(heading, style, tuple(blocks), raw_section.line, face))
+            sections.append(Section(heading, style, tuple(str(block) for block in blocks), raw_section.line, face))
         ids = {}
         for key in ("title", "subtitle", "help", "footer"):
             value = raw.get(key)

@@ -79,7 +79,7 @@ def _record_hash(fields: Mapping[str, object]) -> str:
     return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def signed_message(fields: dict) -> bytes:
+def signed_message(fields: Mapping[str, object]) -> bytes:
     """The canonical bytes a record's signature covers: every field but the signature."""
     body = {k: v for k, v in record_fields(fields).items() if k != "signature"}
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
@@ -125,11 +125,11 @@ def make_decision(
     return Decision(**fields)
 
 
-def record_fields(fields: dict) -> dict:
+def record_fields(fields: Mapping[str, object]) -> dict[str, object]:
     """A record's fields as written to the ledger: acknowledgements as objects, left out when there are none."""
     acknowledged = fields.get("acknowledged")
     rest = {k: v for k, v in fields.items() if k != "acknowledged"}
-    if not acknowledged:
+    if not isinstance(acknowledged, (list, tuple)) or not acknowledged:
         return rest
     return {**rest, "acknowledged": [a if isinstance(a, dict) else {"check": a.check, "message": a.message} for a in acknowledged]}
 

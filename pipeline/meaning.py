@@ -94,7 +94,7 @@ def _form_pattern(form: str, words: bool, proclitics: str) -> str:
 
 
 @functools.lru_cache(maxsize=16384)
-def _compiled(form: str, words: bool, proclitics: str) -> re.Pattern:
+def _compiled(form: str, words: bool, proclitics: str) -> re.Pattern[str]:
     return re.compile(_form_pattern(form, words, proclitics))
 
 
@@ -122,7 +122,7 @@ class _Scanner:
         neg_excludes = sorted({normalize(x) for x in neg.exclude}, key=len, reverse=True)
         self.negation_exclude = re.compile("|".join(_form_pattern(x, words, "") for x in neg_excludes)) if neg_excludes else None
 
-    def matches(self, text: str, forms: list) -> list[tuple[int, int, str]]:
+    def matches(self, text: str, forms: list[tuple[str, str, str]]) -> list[tuple[int, int, str]]:
         """Non-overlapping matches of the forms, the longest winning where they overlap."""
         found = [
             (m.start(), m.end(), label)
@@ -329,7 +329,7 @@ def read_lexicons(folder: Path, problems: Collector) -> dict[str, Lexicon]:
 # ------------------------------------------------------------------ comparing
 
 
-_COMPARED: dict[tuple, tuple[Lexicon, Lexicon, list[tuple[str, str]]]] = {}
+_COMPARED: dict[tuple[object, ...], tuple[Lexicon, Lexicon, list[tuple[str, str]]]] = {}
 
 
 def compare(english: Lexicon, target: Lexicon, source_text: str, translation: str, overrides: dict[str, int]) -> list[tuple[str, str]]:

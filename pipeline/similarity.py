@@ -23,21 +23,25 @@ back-translation and its diff.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sacrebleu.metrics.chrf import CHRF
 
 LOW_SIMILARITY = 35.0
 MIN_WORDS = 6
 
 
 @functools.lru_cache(maxsize=1)
-def _metric():
-    from sacrebleu.metrics import CHRF
+def _metric() -> CHRF:
+    from sacrebleu.metrics.chrf import CHRF
 
     return CHRF()
 
 
 def score_similarity(english: str, back_translation: str) -> float:
     """Sentence-level chrF of the back-translation against the English, 0-100."""
-    return round(_metric().sentence_score(back_translation, [english]).score, 1)
+    return round(float(_metric().sentence_score(back_translation, [english]).score), 1)
 
 
 def is_low_similarity(english: str, back_translation: str) -> bool:

@@ -18,8 +18,12 @@ import functools
 import itertools
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
 from confusable_homoglyphs import categories, confusables
+
+if TYPE_CHECKING:
+    from lingua import Language, LanguageDetector
 
 SENTENCE_RE = re.compile(r"[^.!?。！？؟\n]+[.!?。！？؟]*")
 MIN_SENTENCE_LETTERS = 20
@@ -38,7 +42,7 @@ LINGUA_NAMES = {"zh-Hans": "zh", "zh-Hant": "zh"}
 
 
 @functools.lru_cache(maxsize=8)
-def _detector(codes: tuple[str, ...]):
+def _detector(codes: tuple[str, ...]) -> tuple[LanguageDetector | None, dict[Language, str]]:
     from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
     languages = []
@@ -105,7 +109,7 @@ def foreign_sentences(
 
 
 @functools.lru_cache(maxsize=64)
-def _ignore_pattern(words: tuple[str, ...]) -> re.Pattern:
+def _ignore_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     """One pattern for every word to leave out (brand and drug names), longest first."""
     alternatives = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)) or "(?!)"
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
@@ -120,7 +124,7 @@ def latin_runs(text: str, ignore: tuple[str, ...] = (), words: int = 3) -> list[
 
 @functools.lru_cache(maxsize=8192)
 def _alias(char: str) -> str:
-    return categories.alias(char)
+    return str(categories.alias(char))
 
 
 def _scripts(word: str) -> set[str]:
@@ -196,7 +200,7 @@ def scan_terms(text: str, terms: list[str], language: str, substring: bool) -> l
 
 
 @functools.lru_cache(maxsize=4096)
-def _word_pattern(term: str) -> re.Pattern:
+def _word_pattern(term: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)")
 
 

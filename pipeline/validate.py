@@ -109,10 +109,12 @@ def gate_findings(source: Source, languages: list[str] | None = None) -> list[ch
     return findings
 
 
-def _state_finding(source: Source, language: str, item: StringState, po_path) -> checks.Finding | None:
+def _state_finding(source: Source, language: str, item: StringState, po_path: Path | None) -> checks.Finding | None:
     if item.state is State.APPROVED:
         return None
     string = source.strings[item.id]
+    path: Path | None
+    line: int | None
     if language == ENGLISH:
         path, line = string.path, string.line
     else:
