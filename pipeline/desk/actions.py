@@ -21,8 +21,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from pipeline import checks, similarity
 from pipeline.approval import (
@@ -34,7 +36,7 @@ from pipeline.approval import (
     proof_texts,
     signer_name,
 )
-from pipeline.catalog import catalog_languages, read_catalog
+from pipeline.catalog import BackTranslation, catalog_languages, read_catalog
 from pipeline.content import Citation, Source, read_source
 from pipeline.document import plan_document
 from pipeline.errors import ContentError, Problem, RenderError
@@ -44,10 +46,16 @@ from pipeline.review import read_review_item
 from pipeline.review import save_edit as save_review_edit
 from pipeline.signing import SigningKey
 
+if TYPE_CHECKING:  # the renderer (WeasyPrint) is imported only when a preview is first drawn
+    from pipeline.render import Renderer
+
 DESK_TOOL = "outreach serve"  # how an edit made here is named in the PO's provenance comment
 STATES = tuple(state.value for state in State)
 ACTIONS = ("save", "approve", "reject")
 _WRITES = threading.Lock()  # one desk write at a time in this process (see record_change)
+SourceStamp = tuple[tuple[str, int, int], ...]  # (file name, mtime ns, size) of each source/*.yaml
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 class ActionError(Exception):
@@ -147,7 +155,7 @@ def load_source(root: Path) -> Source:
     return read_source(Project(root.resolve()))
 
 
-def source_stamp(root: Path) -> tuple:
+def source_stamp(root: Path) -> SourceStamp:
     """Changes whenever a file the source is read from changes, so the desk knows to re-read it."""
     folder = Project(root.resolve()).source
     return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.glob("*.yaml")))
@@ -247,7 +255,7 @@ def string_detail(source: Source, language: str, string_id: str) -> StringDetail
     )
 
 
-def _back_translation_view(back, current: bool, english: str) -> BackTranslationView | None:
+def _back_translation_view(back: BackTranslation | None, current: bool, english: str) -> BackTranslationView | None:
     """The stored back-translation as the page shows it (review.describe_back_translation's content)."""
     if back is None:
         return None
@@ -359,7 +367,7 @@ def _acknowledged(source: Source, language: str, string_id: str, text: str, tick
     return tuple(check for check in ticks if ticks[check] >= counts[check])
 
 
-def _call(function, *args, **kwargs):
+def _call(function: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
     """A stage call; its ContentError becomes the desk's ActionError (messages only: the page has no file:line)."""
     try:
         return function(*args, **kwargs)
@@ -370,14 +378,14 @@ def _call(function, *args, **kwargs):
 # ---------------------------------------------------------------- preview
 
 
-def new_renderer(source: Source):
+def new_renderer(source: Source) -> Renderer:
     """One warm renderer for the server process (fonts, stylesheets, images parsed once)."""
     from pipeline.render import Renderer
 
     return Renderer(source)
 
 
-def render_preview(renderer, source: Source, language: str, edition_id: str, format_name: str, string_id: str, text: str) -> PreviewDocument:
+def render_preview(renderer: Renderer, source: Source, language: str, edition_id: str, format_name: str, string_id: str, text: str) -> PreviewDocument:
     """A proof of one document with `text` in place of the string, its box outlined; nothing is written.
 
     Every other string prints as a proof prints it (its current text, or the

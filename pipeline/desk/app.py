@@ -23,17 +23,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from pipeline.content import Source
 from pipeline.desk import actions
 from pipeline.desk.preview import PreviewService
 from pipeline.desk.security import CSRF_FIELD, CSRF_HEADER, Guard, GuardMiddleware
@@ -59,10 +62,10 @@ class Desk:
     reviewer: str  # the key's name in source/reviewers.yaml (actions.key_owner)
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
     preview: PreviewService = field(default_factory=PreviewService)
-    _source: object = None
-    _stamp: tuple = ()
+    _source: Source | None = None
+    _stamp: actions.SourceStamp = ()
 
-    def source(self):
+    def source(self) -> Source:
         """The project's source, re-read when a file under source/ changed."""
         stamp = actions.source_stamp(self.root)
         if self._source is None or stamp != self._stamp:
@@ -81,7 +84,7 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
         lstrip_blocks=True,
     )
 
-    def page(name: str, request: Request, status: int = 200, **context) -> HTMLResponse:
+    def page(name: str, request: Request, status: int = 200, **context: object) -> HTMLResponse:
         html = env.get_template(name).render(csrf=guard.csrf, reviewer=desk.reviewer, key=desk.key.fingerprint, **context)
         return HTMLResponse(html, status_code=status)
 
@@ -145,7 +148,7 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
     async def post_decide(request: Request) -> Response:
         """Save the typed text (action=save), or save it if changed and approve it (action=approve)."""
         form = await request.form()
-        if not guard.check_csrf(form.get(CSRF_FIELD)):
+        if not guard.check_csrf(_form_text(form, CSRF_FIELD)):
             return _csrf_refused()
         action = str(form.get("action", ""))
         if action not in ("save", "approve"):
@@ -156,7 +159,7 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
 
     async def post_reject(request: Request) -> Response:
         form = await request.form()
-        if not guard.check_csrf(form.get(CSRF_FIELD)):
+        if not guard.check_csrf(_form_text(form, CSRF_FIELD)):
             return _csrf_refused()
         typed = form.get("text")
         reason = " ".join(str(form.get("reason", "")).split())
@@ -316,11 +319,17 @@ def _csrf_refused() -> Response:
                     status_code=403, media_type="text/plain")
 
 
-def _finding_json(finding: actions.FindingView) -> dict:
+def _form_text(form: FormData, name: str) -> str | None:
+    """A text field of a posted form; None when it is missing or is a file."""
+    value = form.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _finding_json(finding: actions.FindingView) -> dict[str, str]:
     return {"check": finding.check, "severity": finding.severity, "message": finding.message}
 
 
-async def _json(request: Request) -> dict | None:
+async def _json(request: Request) -> dict[str, Any] | None:
     try:
         body = await request.json()
     except ValueError:

@@ -16,10 +16,15 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pymupdf
 
+from pipeline.content import Source
 from pipeline.desk import actions
+
+if TYPE_CHECKING:  # the renderer (WeasyPrint) is imported only when a preview is first drawn
+    from pipeline.render import Renderer
 
 PREVIEW_OUTLINE_RGB = (0xE6 / 255, 0x00 / 255, 0x7E / 255)  # .proof-highlight in templates/base.css
 PREVIEW_WIDTH_PX = 760  # pages are drawn this wide (a card at about 210 dpi, a flyer at about 90)
@@ -52,11 +57,11 @@ class PreviewService:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._renderer = None
-        self._renderer_source = None
+        self._renderer: Renderer | None = None
+        self._renderer_source: Source | None = None
         self._cache: OrderedDict[str, Preview] = OrderedDict()
 
-    def preview(self, source, language: str, edition_id: str, format_name: str, string_id: str, text: str, stamp: str) -> Preview:
+    def preview(self, source: Source, language: str, edition_id: str, format_name: str, string_id: str, text: str, stamp: str) -> Preview:
         """The document with `text` in place of the string; `stamp` changes whenever saved texts do."""
         key = preview_key(stamp, language, edition_id, format_name, string_id, text)
         with self._lock:
@@ -77,7 +82,7 @@ class PreviewService:
                 self._cache.popitem(last=False)
             return result
 
-    def warm(self, source) -> None:
+    def warm(self, source: Source) -> None:
         """Build the renderer now (fonts, stylesheets), so the first preview does not wait for it."""
         with self._lock:
             self._renderer_for(source)
@@ -89,7 +94,7 @@ class PreviewService:
             return None
         return next((p for p in cached.pages if p.number == number), None)
 
-    def _renderer_for(self, source):
+    def _renderer_for(self, source: Source) -> Renderer:
         if self._renderer is None or self._renderer_source is not source:
             self._renderer = actions.new_renderer(source)
             self._renderer_source = source
@@ -99,19 +104,20 @@ class PreviewService:
 
 def rasterise(pdf: bytes) -> tuple[tuple[PreviewPage, ...], bool]:
     """PNGs of the pages that carry the outlined string; the first page when none does."""
-    with pymupdf.open(stream=pdf, filetype="pdf") as document:
+    # PyMuPDF ships py.typed, but its Document and Matrix constructors carry no annotations.
+    with pymupdf.open(stream=pdf, filetype="pdf") as document:  # type: ignore[no-untyped-call]
         marked = [number for number, page in enumerate(document) if _has_outline(page)]
         chosen = marked or [0]
         pages = []
         for number in chosen:
             page = document[number]
             zoom = PREVIEW_WIDTH_PX / page.rect.width
-            pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
+            pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)  # type: ignore[no-untyped-call]
             pages.append(PreviewPage(number + 1, pixmap.tobytes("png"), pixmap.width, pixmap.height))
     return tuple(pages), bool(marked)
 
 
-def _has_outline(page) -> bool:
+def _has_outline(page: pymupdf.Page) -> bool:
     for drawing in page.get_drawings():
         for colour in (drawing.get("fill"), drawing.get("color")):
             if colour and len(colour) == 3 and all(abs(a - b) < 0.01 for a, b in zip(colour, PREVIEW_OUTLINE_RGB)):

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qsl, urlencode
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 TOKEN_PARAM = "token"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -88,30 +90,35 @@ class Guard:
         return f"http://{host_header(self.host, self.port)}{path}?{TOKEN_PARAM}={self.token}"
 
     def expired(self) -> bool:
+        assert self.started is not None  # set by __post_init__
         return self.clock() - self.started > self.lifetime
 
     def token_ok(self, presented: str | None) -> bool:
-        return bool(presented) and not self.expired() and secrets.compare_digest(presented.encode(), self.token.encode())
+        if not presented:
+            return False
+        return not self.expired() and secrets.compare_digest(presented.encode(), self.token.encode())
 
     def check_csrf(self, presented: str | None) -> bool:
-        return bool(presented) and secrets.compare_digest(presented.encode(), self.csrf.encode())
+        if not presented:
+            return False
+        return secrets.compare_digest(presented.encode(), self.csrf.encode())
 
 
 class GuardMiddleware:
     """ASGI middleware: refuses every request that fails the Host, token or Origin rule."""
 
-    def __init__(self, app, guard: Guard):
+    def __init__(self, app: ASGIApp, guard: Guard) -> None:
         self.app = app
         self.guard = guard
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         guard = self.guard
 
-        async def send_secured(message) -> None:
+        async def send_secured(message: Message) -> None:
             if message["type"] == "http.response.start":
                 kept = [(k, v) for k, v in message.get("headers", []) if not k.lower().startswith(b"access-control-")]
                 message = {**message, "headers": kept + list(SECURITY_HEADERS)}
@@ -161,7 +168,7 @@ def _token_message(guard: Guard) -> str:
     return "Open the review desk with the link outreach serve printed (it carries the access token)."
 
 
-async def _refuse(send, message: str) -> None:
+async def _refuse(send: Send, message: str) -> None:
     body = message.encode("utf-8")
     await send({
         "type": "http.response.start",

@@ -8,12 +8,16 @@ import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.desk import actions
 from pipeline.desk.app import Desk, create_app
 from pipeline.desk.security import Guard
 from pipeline.errors import ContentError, Problem, RenderError
 from pipeline.signing import SigningKey
+
+if TYPE_CHECKING:  # Uvicorn is imported only when the desk is served
+    import uvicorn
 
 LOGGER = logging.getLogger("outreach")
 DEFAULT_HOST = "127.0.0.1"
@@ -55,7 +59,7 @@ def prepare_desk(root: Path, key: SigningKey, reviewer: str | None, host: str, p
     return desk, guard, sock
 
 
-def make_server(desk: Desk, guard: Guard):
+def make_server(desk: Desk, guard: Guard) -> uvicorn.Server:
     """The Uvicorn server for the desk's app (not started)."""
     import uvicorn
 
