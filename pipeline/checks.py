@@ -275,7 +275,7 @@ def length_limit(source: Source, string: SourceString) -> tuple[int, str]:
         card_ids.update(source.layouts[name].string_ids())
     if string.id in ("ui.card.front-title", "ui.label.call") or string.id.startswith("ui.category.") or string.id.startswith("ui.label."):
         return TITLE_LENGTH_LIMIT, "label"
-    if string.id in card_ids:
+    if string.id in card_ids or string.variant_of in card_ids:
         return CARD_LENGTH_LIMIT, "wallet card"
     return FLYER_LENGTH_BUDGET, "flyer"
 

@@ -439,14 +439,12 @@ class Renderer:
     # -- view model -----------------------------------------------------
 
     def _layout_view(self, layout: Layout, region: str) -> LayoutView:
-        strings = self.source.strings
-
-        def applies(string_id: str | None) -> str | None:
-            return string_id if string_id and self.source.applies(strings[string_id], region) else None
+        def applies(string_id: str | None) -> str | None:  # print: regional variants (issue 11)
+            return self.source.for_region(string_id, region) if string_id else None
 
         sections = []
         for section in layout.sections:
-            blocks = tuple(b for b in section.blocks if applies(b))
+            blocks = tuple(r for r in (applies(b) for b in section.blocks) if r)
             if blocks and applies(section.heading):
                 sections.append(SectionView(section.heading, section.style, blocks))
         return LayoutView(layout.name, applies(layout.title), applies(layout.subtitle), tuple(sections), applies(layout.help), applies(layout.footer))
