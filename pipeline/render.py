@@ -58,6 +58,9 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from pipeline.content import Edition, Layout, Source
 from pipeline.errors import FitError, RenderError  # noqa: F401 - RenderError is part of this module's API
 from pipeline.hotlines import PLACEHOLDER_CATEGORIES, Hotline
+from pipeline.imprint import format_local_date, read_imprints  # print: imprint (issue 11)
+from pipeline.prepress import prepare_for_press  # print: PDF/X-4 output (issue 11)
+from pipeline.typography import typeset  # print: quotes per language (issue 11)
 from pipeline.spans import PHONE_RE, PLACEHOLDER_RE, digits_of
 
 LOGGER = logging.getLogger(__name__)
@@ -109,9 +112,9 @@ FORMATS: dict[str, FormatSpec] = {
     "flyer-a4": FormatSpec("flyer-a4", "flyer", "flyer.html.j2", ("base.css", "flyer.css"), A4_MM, pages=2, review_page_mm=A4_MM),
     "flyer-letter-large": FormatSpec("flyer-letter-large", "flyer", "flyer.html.j2", ("base.css", "flyer.css", "large.css"), LETTER_MM, review_page_mm=LETTER_MM, min_text_pt=18.0),
     "flyer-a4-large": FormatSpec("flyer-a4-large", "flyer", "flyer.html.j2", ("base.css", "flyer.css", "large.css"), A4_MM, review_page_mm=A4_MM, min_text_pt=18.0),
-    "card": FormatSpec("card", "card", "card.html.j2", ("base.css", "card.css"), CARD_MM, bleed_mm=CARD_BLEED_MM, pages=2, review_page_mm=A5_MM, min_text_pt=6.0),
-    "sheet-letter": FormatSpec("sheet-letter", "sheet", "sheet.html.j2", ("base.css", "card.css", "sheet.css"), LETTER_MM, pages=2, review_page_mm=LETTER_MM, min_text_pt=6.0),
-    "sheet-a4": FormatSpec("sheet-a4", "sheet", "sheet.html.j2", ("base.css", "card.css", "sheet.css"), A4_MM, pages=2, review_page_mm=A4_MM, min_text_pt=6.0),
+    "card": FormatSpec("card", "card", "card.html.j2", ("base.css", "card.css"), CARD_MM, bleed_mm=CARD_BLEED_MM, pages=2, review_page_mm=A5_MM, min_text_pt=7.0),
+    "sheet-letter": FormatSpec("sheet-letter", "sheet", "sheet.html.j2", ("base.css", "card.css", "sheet.css"), LETTER_MM, pages=2, review_page_mm=LETTER_MM, min_text_pt=7.0),
+    "sheet-a4": FormatSpec("sheet-a4", "sheet", "sheet.html.j2", ("base.css", "card.css", "sheet.css"), A4_MM, pages=2, review_page_mm=A4_MM, min_text_pt=7.0),
 }
 
 
@@ -156,6 +159,7 @@ class HotlineView:
     tel: str  # tel: URI for the link
     open_24_7: bool
     free: bool
+    area: str = ""  # print: the place a local line serves (issue 11)
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,7 +329,7 @@ class _Texts:
         """
         if tag not in _STRING_TAGS:
             raise self.fail(f"template asks for string {string_id!r} as <{tag}>; use one of {', '.join(sorted(_STRING_TAGS))}")
-        text = self.text(string_id)
+        text = typeset(self.text(string_id), self.edition.language)
         self.used.add(string_id)
         body = self.renderer.fill(text, self.edition, string_id, self.fail)
         classes = f"s {css_class}".strip()
@@ -333,7 +337,7 @@ class _Texts:
 
     def plain(self, string_id: str) -> str:
         """The text with placeholders filled, for metadata such as the PDF title."""
-        text = self.text(string_id)
+        text = typeset(self.text(string_id), self.edition.language)
         return str(self.renderer.fill(text, self.edition, string_id, self.fail).striptags())
 
 
@@ -369,6 +373,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         self.font_config = FontConfiguration()
+        self.imprints = read_imprints(source)  # print: publisher, version, distributor (issue 11)
         self.image_cache: dict = {}
         self._forbidden = [d.digits for d in source.registry.do_not_print if len(d.digits) >= 7]
         self.stylesheets: dict[str, list[weasyprint.CSS]] = {}
@@ -407,8 +412,8 @@ class Renderer:
             pieces.append(self._escape_plain(text[position:match.start()], string_id, fail))
             position = match.end()
             name = match.group(1)
-            if name == "date":
-                pieces.append(_number_markup(registry.compiled.isoformat()))
+            if name == "date":  # print: the compiled date in the edition's locale (issue 11)
+                pieces.append(Markup("<bdi>{}</bdi>").format(format_local_date(registry.compiled, edition.language, edition.region)))
                 continue
             category = PLACEHOLDER_CATEGORIES.get(name)
             if category is None:
@@ -459,7 +464,7 @@ class Renderer:
     @staticmethod
     def _hotline_view(entry: Hotline) -> HotlineView:
         tel = f"tel:{entry.e164}" if entry.e164 else f"tel:{entry.dial_digits()}"
-        return HotlineView(entry.category, f"ui.category.{entry.category}", entry.display_number(), tel, entry.is_open_24_7, entry.is_free)
+        return HotlineView(entry.category, f"ui.category.{entry.category}", entry.display_number(), tel, entry.is_open_24_7, entry.is_free, entry.area)
 
     @staticmethod
     def _view_ids(layouts: Sequence[LayoutView]) -> set[str]:
@@ -530,6 +535,7 @@ class Renderer:
             "fit_problems": [],
             "document_errors": list(document_errors),  # check errors not tied to one string (proofs)
             "compact": False,
+            "imprint": self.imprints.get(edition.id),  # print: publisher, version, distributor (issue 11)
         }
         html_text = self._html(spec, context, where)
         missing = sorted(expected - t.used)
@@ -575,7 +581,7 @@ class Renderer:
                 )
                 if check:
                     self._check_layout(html, document, spec, where)
-                pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
+                pdf = prepare_for_press(document.write_pdf(pdf_variant=PDF_VARIANT), spec.bleed_mm, self.source.registry.compiled)  # print: PDF/X-4 (issue 11)
             except FatalURLFetchingError as exc:
                 raise RenderError(f"{where}: {exc.__cause__ or exc}") from None
         if messages:

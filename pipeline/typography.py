@@ -1,0 +1,69 @@
+"""Print typography, applied to every string at render time: quotes, apostrophes, no-break spaces.
+
+Authors and translators type straight quotes ('Xanax', won't, l'adresse); print
+wants each language's own marks. `typeset(text, language)`:
+
+- an apostrophe between letters becomes ’ (won’t, l’adresse);
+- 'quoted' and "quoted" words get the language's inner and outer quotes
+  (en “ ” ‘ ’; fr « » with narrow no-break spaces; de „ “ ‚ ‘; es, pt... see QUOTES);
+- French puts a narrow no-break space before ; : ! ? so they never start a line;
+- a space before a dash or a slash-separated short unit is made no-break
+  so nothing short hangs at a line end.
+
+It never changes letters, digits or placeholders, only quote marks and spaces.
+"""
+
+from __future__ import annotations
+
+import re
+
+NNBSP = "\u202f"  # narrow no-break space (French punctuation, guillemets)
+NBSP = "\u00a0"
+
+# language -> (outer open, outer close, inner open, inner close)
+QUOTES: dict[str, tuple[str, str, str, str]] = {
+    "en": ("“", "”", "‘", "’"),
+    "es": ("«", "»", "“", "”"),
+    "fr": ("«" + NNBSP, NNBSP + "»", "“", "”"),
+    "pt": ("“", "”", "‘", "’"),
+    "de": ("„", "“", "‚", "‘"),
+    "vi": ("“", "”", "‘", "’"),
+    "tl": ("“", "”", "‘", "’"),
+    "ht": ("«", "»", "“", "”"),
+    "so": ("“", "”", "‘", "’"),
+    "ru": ("«", "»", "„", "“"),
+    "uk": ("«", "»", "„", "“"),
+    "ar": ("«", "»", "“", "”"),
+    "fa": ("«", "»", "“", "”"),
+    "hi": ("“", "”", "‘", "’"),
+    "bn": ("“", "”", "‘", "’"),
+    "zh-Hans": ("“", "”", "‘", "’"),
+    "zh-Hant": ("「", "」", "『", "』"),
+    "ko": ("“", "”", "‘", "’"),
+    "ja": ("「", "」", "『", "』"),
+    "am": ("«", "»", "‹", "›"),
+}
+_LETTER = r"[^\W\d_]"
+_APOSTROPHE = re.compile(rf"(?<={_LETTER})'(?={_LETTER})")
+_DOUBLE = re.compile(r'"([^"\n]+)"')
+_SINGLE = re.compile(rf"(?<![\w’])'({_LETTER}[^'\n]*?)'(?!\w)")
+_FRENCH_PUNCT = re.compile(r"[ \u00a0]+([;:!?])")
+_SPACE_DASH = re.compile(r" ([–—])")
+
+
+def quotes_for(language: str) -> tuple[str, str, str, str]:
+    return QUOTES.get(language) or QUOTES.get(language.split("-")[0], QUOTES["en"])
+
+
+def typeset(text: str, language: str) -> str:
+    """The text with the language's quotes and apostrophes and no-break spaces where lines must not break."""
+    outer_open, outer_close, inner_open, inner_close = quotes_for(language)
+    text = _APOSTROPHE.sub("’", text)
+    text = _DOUBLE.sub(lambda m: f"{outer_open}{m.group(1)}{outer_close}", text)
+    text = _SINGLE.sub(lambda m: f"{inner_open}{m.group(1)}{inner_close}", text)
+    if language.split("-")[0] == "fr":
+        text = _FRENCH_PUNCT.sub(NNBSP + r"\1", text)
+        text = re.sub(r"«[ \u00a0]+", "«" + NNBSP, text)
+        text = re.sub(r"[ \u00a0]+»", NNBSP + "»", text)
+    text = _SPACE_DASH.sub(NBSP + r"\1", text)
+    return text
