@@ -245,3 +245,11 @@ def test_distributor_phone_must_come_from_the_registry(tmp_path):
 )
 def test_typographic_quotes_per_language(text, language, expected):
     assert typeset(text, language) == expected
+
+
+def test_print_shop_notes_list_each_file():
+    from pipeline.bundle import print_shop_notes
+
+    notes = print_shop_notes([{"path": "en-US/card.pdf", "format": "card"}, {"path": "en-GB/flyer-a4.pdf", "format": "flyer-a4"}])
+    assert "en-US/card.pdf: trim 85.6 x 54 mm; bleed 3 mm; pages 2; duplex flip short edge" in notes
+    assert "en-GB/flyer-a4.pdf: trim 210 x 297 mm; bleed 0 mm; pages 2; duplex flip long edge" in notes
