@@ -47,7 +47,7 @@ def test_build_renders_finals_and_proofs_and_bundles(small_project):
     assert result.exit_code == 0, result.output
     rows = {tuple(line.split()[:3]) for line in result.output.splitlines()}
     assert ("en-US", "card", "final") in rows and ("en-US", "flyer-letter", "final") in rows
-    assert ("es-US", "card", "proof") in rows and "16 strings await review (16 missing)" in result.output
+    assert ("es-US", "card", "proof") in rows and "17 strings await review (17 missing)" in result.output
     final = small_project / "output" / "final"
     assert (final / "en-US" / "card.pdf").exists() and not (final / "es-US").exists()
     assert (small_project / "output" / "proof" / "es-US" / "card.pdf").exists()
