@@ -216,6 +216,8 @@ class Source:
                         add(block)
             add(layout.help)
             add(layout.footer)
+        if edition.qr and format_name.startswith("flyer") and "ui.qr.alt" in self.strings:
+            ids.append("ui.qr.alt")  # what the QR code does, its alternative text (issue 11)
         hotlines = self.printed_hotlines(edition)
         if hotlines:
             ids.append("ui.label.call")

@@ -11,6 +11,7 @@
 - each embedded font subset gets its own six-letter tag, derived from a hash of
   the subset's bytes (WeasyPrint names every subset of a family alike, which
   breaks tools that merge files), so the same input gives the same bytes;
+- Latin words marked in right-to-left text get their language (/Lang) in the tags;
 - an output intent (GTS_PDFX) with a CMYK output profile from a Debian
   package (PROFILE_PATH), TrimBox/BleedBox on every page, fixed creation and
   modification dates, and PDF/X-4 identification in the XMP metadata next to
@@ -46,6 +47,15 @@ PALETTE: dict[str, tuple[float, float, float, float]] = {
     "ffd23f": (0.0, 0.15, 0.85, 0.0),  # yellow
 }
 _SUBSET_RE = re.compile(r"^[A-Z]{6}\+")
+FOREIGN_LANG = "en"  # the language of Latin words marked in right-to-left text (typography.tag_foreign_words)
+
+
+def _tag_foreign_words(pdf: pikepdf.Pdf) -> None:
+    """Each /Art structure element (a marked foreign word, see typography.py) becomes a /Span with /Lang."""
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/StructElem" and obj.get("/S") == "/Art":
+            obj.S = pikepdf.Name.Span
+            obj.Lang = pikepdf.String(FOREIGN_LANG)
 
 
 def _cmyk(r: float, g: float, b: float) -> tuple[float, float, float, float]:
@@ -63,12 +73,6 @@ def _cmyk(r: float, g: float, b: float) -> tuple[float, float, float, float]:
 @functools.lru_cache(maxsize=1)
 def _profile() -> bytes:
     return PROFILE_PATH.read_bytes()
-
-
-def _convert_stream(content: bytes) -> bytes | None:
-    """The content stream with rg/RG replaced by k/K; None when it sets no RGB colour."""
-    instructions = pikepdf.parse_content_stream(pikepdf.Stream(pikepdf.new(), content)) if False else None
-    return instructions
 
 
 def _recolour(pdf: pikepdf.Pdf, stream: pikepdf.Object) -> None:
@@ -137,9 +141,7 @@ def _retag_fonts(pdf: pikepdf.Pdf) -> None:
         if descriptor is None and "/DescendantFonts" in obj:
             descriptor = obj.DescendantFonts[0].get("/FontDescriptor")
             if descriptor is not None and obj.get("/Subtype") == "/Type0":
-                base = str(obj.get("/BaseFont", ""))[1:]
-                suffix = base[len(base.split("-")[0]):] if False else ""
-                obj.BaseFont = pikepdf.Name("/" + str(descriptor.FontName)[1:] + suffix)
+                obj.BaseFont = descriptor.FontName
                 continue
         if descriptor is not None:
             obj.BaseFont = descriptor.FontName
@@ -167,10 +169,8 @@ def prepare_for_press(pdf_bytes: bytes, bleed_mm: float, date: dt.date) -> bytes
                 page.obj.TrimBox = pikepdf.Array([media[0] + bleed, media[1] + bleed, media[2] - bleed, media[3] - bleed])
             if "/BleedBox" not in page.obj:
                 page.obj.BleedBox = pikepdf.Array(media)
-        if not transparent:
-            for form in seen:
-                pass
         _retag_fonts(pdf)
+        _tag_foreign_words(pdf)
         profile = pikepdf.Stream(pdf, _profile())
         profile.N = 4
         pdf.Root.OutputIntents = pikepdf.Array([

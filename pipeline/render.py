@@ -60,7 +60,7 @@ from pipeline.errors import FitError, RenderError  # noqa: F401 - RenderError is
 from pipeline.hotlines import PLACEHOLDER_CATEGORIES, Hotline
 from pipeline.imprint import format_local_date, read_imprints  # print: imprint (issue 11)
 from pipeline.prepress import prepare_for_press  # print: PDF/X-4 output (issue 11)
-from pipeline.typography import typeset  # print: quotes per language (issue 11)
+from pipeline.typography import tag_foreign_words, typeset  # print: quotes, foreign words (issue 11)
 from pipeline.spans import PHONE_RE, PLACEHOLDER_RE, digits_of
 
 LOGGER = logging.getLogger(__name__)
@@ -332,6 +332,8 @@ class _Texts:
         text = typeset(self.text(string_id), self.edition.language)
         self.used.add(string_id)
         body = self.renderer.fill(text, self.edition, string_id, self.fail)
+        if self.renderer.source.languages[self.edition.language].script == "Arab":  # print: tag Latin words (issue 11)
+            body = Markup(tag_foreign_words(str(body), "en"))
         classes = f"s {css_class}".strip()
         return Markup('<{0} class="{1}" data-string="{2}">{3}</{0}>').format(Markup(tag), classes, string_id, body)
 
@@ -342,10 +344,10 @@ class _Texts:
 
 
 @functools.lru_cache(maxsize=64)
-def _qr_svg(url: str) -> Markup:
+def _qr_svg(url: str, title: str) -> Markup:
     code = segno.make(url, error="q", micro=False, boost_error=False)
     # svg_inline escapes the title; the title is the figure's alternative text in the tagged PDF.
-    return Markup(code.svg_inline(border=QR_QUIET_ZONE, dark="#111111", light="#ffffff", omitsize=True, title=url))
+    return Markup(code.svg_inline(border=QR_QUIET_ZONE, dark="#000000", light="#ffffff", omitsize=True, title=title))
 
 
 def _number_markup(number: str) -> Markup:
@@ -454,12 +456,12 @@ class Renderer:
                 sections.append(SectionView(section.heading, section.style, blocks))
         return LayoutView(layout.name, applies(layout.title), applies(layout.subtitle), tuple(sections), applies(layout.help), applies(layout.footer))
 
-    def _qr(self, edition: Edition, where: str) -> Markup:
+    def _qr(self, edition: Edition, where: str, alt: str = "") -> Markup:
         """The edition's QR code as inline SVG: error correction Q, a quiet zone of 4 modules."""
         url = edition.qr or ""
         if not any(url.startswith(prefix) for prefix in self.source.url_allowlist):
             raise RenderError(f"{where}: QR code URL {url} is not in source/urls.yaml")
-        return _qr_svg(url)
+        return _qr_svg(url, alt or url)  # print: alt text says what the QR does (issue 11)
 
     @staticmethod
     def _hotline_view(entry: Hotline) -> HotlineView:
@@ -531,7 +533,7 @@ class Renderer:
             "sheet": sheet_geometry(spec.page_mm) if spec.kind == "sheet" else None,
             "crop_mark_mm": CROP_MARK_MM,
             "qr_url": edition.qr,
-            "qr": self._qr(edition, where) if edition.qr else None,
+            "qr": self._qr(edition, where, t.plain("ui.qr.alt") if "ui.qr.alt" in allowed else "") if edition.qr else None,
             "fit_problems": [],
             "document_errors": list(document_errors),  # check errors not tied to one string (proofs)
             "compact": False,

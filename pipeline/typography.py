@@ -67,3 +67,26 @@ def typeset(text: str, language: str) -> str:
         text = re.sub(r"[ \u00a0]+»", NNBSP + "»", text)
     text = _SPACE_DASH.sub(NBSP + r"\1", text)
     return text
+
+
+# Runs of Latin letters (with inner spaces, hyphens, apostrophes) in markup, skipping tags and entities.
+_LATIN_WORD = r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f’'\-]*"
+_MARKUP_OR_LATIN = re.compile(rf"(<[^>]*>|&[#\w]+;)|(\(?{_LATIN_WORD}(?:[\s,:;.!?]+{_LATIN_WORD})*[.,:;!?]?\)?)")
+
+
+def tag_foreign_words(markup: str, lang: str) -> str:
+    """Wrap each run of Latin-script words in `<article class="foreign" lang="…">` (in Arabic or Persian text: Narcan).
+
+    WeasyPrint 70 writes no /Lang on structure elements and maps <article> to /Art,
+    which no template uses otherwise: pipeline/prepress.py turns each /Art into a
+    /Span carrying /Lang (FOREIGN_LANG), and base.css sets the element inline.
+    Works on escaped markup: tags and character entities are left alone, so the
+    result is still safe markup.
+    """
+
+    def wrap(match: re.Match) -> str:
+        if match.group(1):
+            return match.group(1)
+        return f'<article class="foreign" lang="{lang}" dir="ltr">{match.group(2)}</article>'
+
+    return _MARKUP_OR_LATIN.sub(wrap, markup)

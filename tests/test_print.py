@@ -253,3 +253,70 @@ def test_print_shop_notes_list_each_file():
     notes = print_shop_notes([{"path": "en-US/card.pdf", "format": "card"}, {"path": "en-GB/flyer-a4.pdf", "format": "flyer-a4"}])
     assert "en-US/card.pdf: trim 85.6 x 54 mm; bleed 3 mm; pages 2; duplex flip short edge" in notes
     assert "en-GB/flyer-a4.pdf: trim 210 x 297 mm; bleed 0 mm; pages 2; duplex flip long edge" in notes
+
+
+# ---------------------------------------------------------------- accessibility, read back from the PDF
+
+
+def struct_elements(pdf: pikepdf.Pdf) -> list:
+    return [o for o in pdf.objects if isinstance(o, pikepdf.Dictionary) and o.get("/Type") == "/StructElem"]
+
+
+def test_qr_alt_text_says_what_the_code_does(rendered, source):
+    with pikepdf.open(io.BytesIO(rendered["en-US", "flyer-letter"].pdf)) as pdf:
+        alts = [str(e.Alt) for e in struct_elements(pdf) if e.S == "/Figure" and "/Alt" in e]
+    assert alts == [source.english("ui.qr.alt")]
+    assert not any(a.startswith("http") for a in alts)
+
+
+def test_step_numbers_and_bullets_are_tagged_list_labels(rendered):
+    with pikepdf.open(io.BytesIO(rendered["en-US", "card"].pdf)) as pdf:
+        kinds = [str(e.S) for e in struct_elements(pdf)]
+    assert kinds.count("/Lbl") == kinds.count("/LI") >= 8  # 5 steps and 3 signs, each with its label
+
+
+def test_latin_words_in_arabic_and_persian_carry_their_language(rendered):
+    for edition_id in ("ar-US", "fa-CA"):
+        with pikepdf.open(io.BytesIO(rendered[edition_id, "card"].pdf)) as pdf:
+            tagged = [e for e in struct_elements(pdf) if "/Lang" in e]
+            assert str(pdf.Root.Lang) == edition_id.split("-")[0]
+        assert tagged and all(e.S == "/Span" and str(e.Lang) == "en" for e in tagged), edition_id
+    with pikepdf.open(io.BytesIO(rendered["en-US", "card"].pdf)) as pdf:
+        assert not [e for e in struct_elements(pdf) if "/Lang" in e]  # nothing foreign in English
+
+
+def test_foreign_word_markup_keeps_tags_and_entities():
+    from pipeline.typography import tag_foreign_words
+
+    marked = tag_foreign_words('أعطِ (Narcan) &amp; <bdi dir="ltr">911</bdi>', "en")
+    assert marked == 'أعطِ <article class="foreign" lang="en" dir="ltr">(Narcan)</article> &amp; <bdi dir="ltr">911</bdi>'
+
+
+def reading_order(document) -> str:
+    """The text in the order the PDF draws (and tags) it, page after page (pypdf keeps Arabic in reading order)."""
+    from pypdf import PdfReader
+
+    pages = [page.extract_text() or "" for page in PdfReader(io.BytesIO(document.pdf)).pages]
+    text = " ".join(p for p in pages if "Strings awaiting approval" not in p)
+    return re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", text)
+
+
+@pytest.mark.parametrize("key", [("en-US", "flyer-letter"), ("en-US", "flyer-letter-large"), ("en-US", "card"), ("en-GB", "flyer-a4"), ("ar-US", "card")])
+def test_reading_order_puts_the_emergency_first_and_the_steps_in_order(rendered, source, key):
+    edition_id, format_name = key
+    edition = source.editions[edition_id]
+    text = reading_order(rendered[key])
+    squeezed = "".join(text.split())
+    emergency = source.registry.first_printable(edition.region, "emergency").display_number()
+    states = language_states(source, edition.language)
+    texts = proof_texts(states)
+    steps = next(s for s in source.layouts["card-front" if format_name == "card" else "flyer"].sections if s.style == "steps")
+    positions = []
+    for block in steps.blocks:
+        resolved = source.for_region(block, edition.region)
+        # The first characters of the step, spaces left out (extraction spaces numbers in right-to-left text).
+        words = "".join(typeset(texts[resolved], edition.language).replace("{emergency}", emergency).split())[:14]
+        assert words in squeezed, (key, words)
+        positions.append(squeezed.index(words))
+    assert positions == sorted(positions), key
+    assert squeezed.index(emergency) < positions[1]  # the number to call comes before the second step
