@@ -66,11 +66,21 @@ def text_sizes(page) -> list[float]:
 
 
 def blank_share(page) -> float:
-    """The share of the trimmed page height below the lowest text, drawing or image."""
-    trim = page.trimbox
-    bottoms = [b[3] for b in page.get_text("blocks")]
-    bottoms += [d["rect"].y1 for d in page.get_drawings() if d["rect"].y1 <= trim.y1 + 0.5 and d["rect"].height < trim.height * 0.9]
-    lowest = max((y for y in bottoms if y <= trim.y1 + 0.5), default=trim.y0)
+    """The share of the trimmed page height below the lowest text, drawing or image inside the trim.
+
+    Crop marks (in the bleed, beside the trim) and backgrounds that cover the whole page do not count.
+    """
+    # The trim box centred on the page (PyMuPDF reports it relative to the media box origin).
+    width, height = page.trimbox.width, page.trimbox.height
+    left, top = (page.rect.width - width) / 2, (page.rect.height - height) / 2
+    trim = pymupdf.Rect(left, top, left + width, top + height)
+
+    def inside(rect) -> bool:
+        return rect.x0 >= trim.x0 - 0.5 and rect.x1 <= trim.x1 + 0.5 and rect.y1 <= trim.y1 + 0.5 and rect.height < trim.height * 0.9
+
+    bottoms = [pymupdf.Rect(b[:4]).y1 for b in page.get_text("blocks") if inside(pymupdf.Rect(b[:4]))]
+    bottoms += [d["rect"].y1 for d in page.get_drawings() if inside(d["rect"]) and d["rect"].width < trim.width * 0.95]
+    lowest = max(bottoms, default=trim.y0)
     return max(0.0, trim.y1 - lowest) / trim.height
 
 
@@ -83,7 +93,6 @@ def test_no_card_text_under_7_pt(rendered):
     assert smallest and min(smallest.values()) >= CARD_MIN_PT - 0.05, sorted(smallest.items(), key=lambda i: i[1])[:5]
 
 
-@pytest.mark.xfail(reason="known gap: the measure counts the card's full-bleed white background as content; blank bands on cards are not measured yet", strict=True)
 def test_blank_band_measure_sees_an_empty_foot(renderer, source):
     """The measure itself: a card front whose text stops halfway is found."""
     english = {s.id: s.text for s in source.strings.values()}
@@ -95,6 +104,7 @@ def test_blank_band_measure_sees_an_empty_foot(renderer, source):
 @pytest.mark.parametrize(
     "kind",
     [
+        pytest.param("card", marks=pytest.mark.xfail(reason="known gap (issue 11): card faces end up to 21% blank (front in the compact style, navy back under the help lines)", strict=True)),
         pytest.param("flyer-letter", marks=pytest.mark.xfail(reason="known gap (issue 11): some flyer pages still end 16-26% blank", strict=True)),
         pytest.param("flyer-a4", marks=pytest.mark.xfail(reason="known gap (issue 11): some flyer pages still end 16-26% blank", strict=True)),
     ],
@@ -146,10 +156,11 @@ def test_finals_carry_an_output_intent_cmyk_text_and_unique_subset_tags(rendered
 
 
 def test_black_text_is_pure_k(rendered):
+    """Fills are CMYK (CSS device-cmyk() gives `scn` in DeviceCMYK, prepress turns RGB into `k`); black is K only."""
+    fills = []
     with pikepdf.open(io.BytesIO(rendered["en-US", "flyer-letter"].pdf)) as pdf:
-        fills = [tuple(float(v) for v in operands) for _, op in [] for operands in []]
         for operands, op in pikepdf.parse_content_stream(pdf.pages[0]):
-            if str(op) == "k":
+            if str(op) in ("k", "scn", "sc") and len(operands) == 4:
                 fills.append(tuple(float(v) for v in operands))
     assert (0.0, 0.0, 0.0, 1.0) in fills
     assert all(not (c == m == y and c > 0) for c, m, y, _ in fills)  # no four-colour black or grey
