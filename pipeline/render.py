@@ -58,6 +58,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from pipeline.content import Edition, Layout, Source
 from pipeline.errors import FitError, RenderError  # noqa: F401 - RenderError is part of this module's API
 from pipeline.hotlines import PLACEHOLDER_CATEGORIES, Hotline
+from pipeline.fill import spread_css  # print: fill the page (issue 11)
 from pipeline.imprint import format_local_date, read_imprints  # print: imprint (issue 11)
 from pipeline.prepress import prepare_for_press  # print: PDF/X-4 output (issue 11)
 from pipeline.typography import tag_foreign_words, typeset  # print: quotes, foreign words (issue 11)
@@ -551,6 +552,7 @@ class Renderer:
                 html_text = self._html(spec, context, where)
             try:
                 document, pdf = self._lay_out(html_text, spec, where, texts, t.used, check=True)
+                document, pdf = self._fill_pages(html_text, spec, where, texts, t.used, document, pdf)  # print: issue 11
                 break
             except FitError as exc:
                 misfit = exc
@@ -571,13 +573,28 @@ class Renderer:
         # Indentation means nothing in HTML (no element keeps white space) but costs parsing time.
         return _INDENTATION_RE.sub("\n", html_text)
 
-    def _lay_out(self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: set[str], check: bool):
+    def _fill_pages(self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: set[str], document, pdf):
+        """print (issue 11): lay out again with the lists spread over each page's empty foot, if that still fits."""
+        if spec.kind == "flyer" and spec.pages is None:
+            return document, pdf  # large print runs on: its pages break where sections end
+        extra = spread_css(document, spec.kind)
+        if not extra:
+            return document, pdf
+        try:
+            return self._lay_out(html_text, spec, where, texts, used, check=True, extra_css=extra)
+        except FitError:
+            return document, pdf
+
+    def _lay_out(self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: set[str], check: bool, extra_css: str = ""):
+        stylesheets = self.stylesheets[spec.name]
+        if extra_css:  # print: spread lists (issue 11)
+            stylesheets = [*stylesheets, weasyprint.CSS(string=extra_css, font_config=self.font_config)]
         with _weasyprint_logs() as messages:
             try:
                 html = weasyprint.HTML(string=html_text, base_url=self.base_url, url_fetcher=self.fetcher)
                 document = html.render(
                     font_config=self.font_config,
-                    stylesheets=self.stylesheets[spec.name],
+                    stylesheets=stylesheets,
                     pdf_variant=PDF_VARIANT,
                     cache=self.image_cache,
                 )
