@@ -4,7 +4,8 @@ Print that works in a crisis uses its whole sheet. After a document fits, the
 renderer asks `spread_css(document, kind)` for extra CSS: for each card face (and,
 on flyers, each page) it measures the empty height under the lowest line and shares
 it out as padding under the list items (steps, bullets, help lines) of that face
-or page, up to MAX_GAP_MM each (large print is left alone: it breaks between sections). The renderer lays the document out again with it
+or page, up to MAX_GAP_MM each. Large print never splits a section, so each of its
+pages is spread on its own, naming the sections and help boxes that page holds. The renderer lays the document out again with it
 and keeps the result only if it still fits; the same input always gives the same
 CSS, so output stays byte-identical.
 """
@@ -15,7 +16,7 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.layout.absolute import AbsolutePlaceholder
 
 MM_PER_PX = 25.4 / 96
-MAX_GAP_MM = {"card": 4.0, "sheet": 4.0, "flyer": 8.0}  # the most added under one item
+MAX_GAP_MM = {"card": 4.0, "sheet": 4.0, "flyer": 8.0, "large": 10.0}  # the most added under one item
 SAFETY = 0.95  # share of the measured slack handed out (rounding, line-height snapping)
 SPREAD = {  # per region: the selector whose items get the padding, and the elements counted
     "card-front": (".card.front .card-body li", ("li",)),
@@ -102,4 +103,34 @@ def spread_css(document, kind: str) -> str:
                 continue
             slack = bottom - _lowest(page_box)
             rules.append(_rule(key, slack, _count(region[0], SPREAD[key][1]), kind))
+    elif kind == "large":
+        for page_box in pages:
+            blocks = [b for name in ("section", "help") for b in _find(page_box, name)]
+            selectors, count = [], 0
+            for block in blocks:
+                selector = _selector(block)
+                if selector is None:
+                    continue
+                items = _count(block, ("li", "line"))
+                if items:
+                    selectors.append(f"{selector} li, {selector} .line")
+                    count += items
+            if not selectors:
+                continue
+            slack = page_box.content_box_y() + page_box.height - _lowest(page_box)
+            gap_mm = min(MAX_GAP_MM[kind], slack * SAFETY * MM_PER_PX / count) if slack > 0 else 0
+            if gap_mm >= 0.05:
+                rules.append(f"{', '.join(selectors)} {{ padding-bottom: {gap_mm:.2f}mm; }}\n")
     return "".join(rules)
+
+
+def _selector(box: object) -> str | None:
+    """A CSS selector for a section or help box: the data attribute the templates give it."""
+    element = getattr(box, "element", None)
+    if element is None:
+        return None
+    for name in ("data-section", "data-help"):
+        value = element.get(name)
+        if value:
+            return f'[{name}="{value}"]'
+    return None

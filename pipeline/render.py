@@ -575,9 +575,7 @@ class Renderer:
 
     def _fill_pages(self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: set[str], document, pdf):
         """print (issue 11): lay out again with the lists spread over each page's empty foot, if that still fits."""
-        if spec.kind == "flyer" and spec.pages is None:
-            return document, pdf  # large print runs on: its pages break where sections end
-        extra = spread_css(document, spec.kind)
+        extra = spread_css(document, "large" if spec.kind == "flyer" and spec.pages is None else spec.kind)
         if not extra:
             return document, pdf
         try:

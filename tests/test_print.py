@@ -108,6 +108,7 @@ def test_blank_band_measure_sees_an_empty_foot(renderer, source):
         "flyer-letter",
         "flyer-a4",
         "sheet-letter",
+        pytest.param("flyer-letter-large", marks=pytest.mark.xfail(reason="known gap (issue 11): en-US large print page 3 ends 16% blank (sections are never split; spreading is capped)", strict=True)),
     ],
 )
 def test_no_page_ends_with_more_than_12_percent_blank(rendered, kind):
