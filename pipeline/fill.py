@@ -17,7 +17,8 @@ from weasyprint.layout.absolute import AbsolutePlaceholder
 
 MM_PER_PX = 25.4 / 96
 MAX_GAP_MM = {"card": 4.0, "sheet": 4.0, "flyer": 8.0, "large": 10.0}  # the most added under one item
-SAFETY = 0.95  # share of the measured slack handed out (rounding, line-height snapping)
+SAFETY = 0.95
+PANEL_SHARE = 3  # a card back's white panel counts as this many items  # share of the measured slack handed out (rounding, line-height snapping)
 SPREAD = {  # per region: the selector whose items get the padding, and the elements counted
     "card-front": (".card.front .card-body li", ("li",)),
     "card-back": (".card.back .card-body li, .card.back .line > *", ("li", "line")),
@@ -93,6 +94,16 @@ def spread_css(document, kind: str) -> str:
                 bottom = card.content_box_y() + card.height
                 slack = bottom - _lowest(card)
                 count = _count(card, SPREAD[key][1])
+                if key == "card-back":
+                    # The white panel of signs takes a share too (as a white border), so that a
+                    # back with one or two help lines does not spread its signs apart.
+                    count += PANEL_SHARE
+                    share = _rule(key, slack, count, kind)
+                    if share:
+                        gap = share[share.index("padding-bottom: ") + 16 : share.index("mm;")]
+                        rules.append(f".card.back > .card-body {{ border-bottom: {float(gap) * PANEL_SHARE:.2f}mm solid device-cmyk(0 0 0 0); }}\n")
+                    rules.append(share)
+                    continue
                 rules.append(_rule(key, slack, count, kind))
     elif kind == "flyer" and len(pages) == 2:
         for number, page_box in enumerate(pages, 1):

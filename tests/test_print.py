@@ -104,7 +104,7 @@ def test_blank_band_measure_sees_an_empty_foot(renderer, source):
 @pytest.mark.parametrize(
     "kind",
     [
-        pytest.param("card", marks=pytest.mark.xfail(reason="known gap (issue 11): a few card backs with one or two help lines still end 12-16% blank", strict=True)),
+        pytest.param("card", marks=pytest.mark.xfail(reason="known gap (issue 11): the es-MX card back (one help line) still ends 13% blank", strict=True)),
         "flyer-letter",
         "flyer-a4",
         "sheet-letter",
