@@ -128,25 +128,36 @@ def build_bundle(source: Source, renderer, gate: Gate) -> Bundle:
         write_atomic(release / name, data)
     manifest_path = release / "manifest.json"
     write_atomic(manifest_path, manifest_text)
-    write_atomic(release / "PRINT-SHOP.txt", print_shop_notes(files))  # print: issue 11
+    write_atomic(release / "PRINT-SHOP.txt", print_shop_notes(files, payload))  # print: issue 11
     zip_path = release / "outreach-release.zip"
     write_atomic(zip_path, _zip({**payload, "manifest.json": manifest_text.encode()}))
     return Bundle(manifest_path, zip_path, len(files))
 
 
-def print_shop_notes(files: list[dict]) -> str:
+def print_shop_notes(files: list[dict], payload: dict[str, bytes] | None = None) -> str:
     """PRINT-SHOP.txt: for each released file its trim, bleed, pages, duplex flip edge, colour profile and stock."""
+    import io
+
+    import pikepdf
+
     from pipeline.prepress import OUTPUT_CONDITION, PROFILE_NAME  # print: issue 11
     from pipeline.render import FORMATS
 
-    stock = {"flyer": "uncoated offset 100-120 g/m2 (long-edge duplex)", "card": "coated card 300-350 g/m2 (short side, or laminate)", "sheet": "coated card 250-300 g/m2, cut on the crop marks"}
+    def pages(item: dict) -> str:
+        data = (payload or {}).get(item["path"])
+        if data is None:
+            return str(FORMATS[item["format"]].pages or "?")
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            return str(len(pdf.pages))
+
+    stock = {"flyer": "uncoated offset 100-120 g/m2 (long-edge duplex)", "card": "coated card 300-350 g/m2, or laminated", "sheet": "coated card 250-300 g/m2, cut on the crop marks"}
     lines = ["Print-shop notes: every PDF is PDF/X-4 with the output intent below; black text is 100% K.", ""]
     for item in sorted(files, key=lambda f: f["path"]):
         spec = FORMATS[item["format"]]
         width, height = spec.page_mm
         flip = "long edge" if spec.kind in ("flyer", "sheet") else "short edge (back page upright)"
         lines.append(
-            f"{item['path']}: trim {width:g} x {height:g} mm; bleed {spec.bleed_mm:g} mm; pages {item.get('pages', spec.pages or '?')}; "
+            f"{item['path']}: trim {width:g} x {height:g} mm; bleed {spec.bleed_mm:g} mm; pages {pages(item)}; "
             f"duplex flip {flip}; colour profile {PROFILE_NAME} ({OUTPUT_CONDITION}); stock {stock[spec.kind]}"
         )
     return "\n".join(lines) + "\n"

@@ -55,6 +55,8 @@ def test_build_renders_finals_and_proofs_and_bundles(small_project):
     release = small_project / "output" / "release"
     manifest = json.loads((release / "manifest.json").read_text())
     assert {f["path"] for f in manifest["files"]} == {"en-US/card.pdf", "en-US/flyer-letter.pdf"}
+    notes = (release / "PRINT-SHOP.txt").read_text(encoding="utf-8")
+    assert "en-US/card.pdf: trim 85.6 x 54 mm; bleed 3 mm; pages 2;" in notes and "en-US/flyer-letter.pdf: trim 215.9 x 279.4 mm" in notes
     with zipfile.ZipFile(release / "outreach-release.zip") as archive:
         assert sorted(archive.namelist()) == ["en-US/card.pdf", "en-US/flyer-letter.pdf", "manifest.json"]
         for item in manifest["files"]:

@@ -41,9 +41,12 @@ def renderer(source):
 @pytest.fixture(scope="module")
 def rendered(source, renderer):
     """Every shipped edition's card, and the flyers the tests below read (test_render.py renders every format)."""
-    wanted = {(e, "card") for e in source.editions} | {
+    # test_render.py renders every shipped edition in every format with the renderer's own minimums;
+    # here, the cards of one edition per script and region kind, and the flyers the tests read.
+    card_editions = ("en-US", "en-GB", "es-MX", "fr-FR", "tl-PH", "ar-US", "fa-CA", "zh-Hans-US")
+    wanted = {(e, "card") for e in card_editions if e in source.editions} | {
         ("en-US", "flyer-letter"), ("en-US", "flyer-letter-large"), ("es-US", "flyer-letter-large"), ("es-US", "flyer-letter"),
-        ("en-GB", "flyer-a4"), ("fr-FR", "flyer-a4"), ("tl-PH", "flyer-a4"), ("pt-BR", "flyer-a4"), ("en-US", "sheet-letter"),
+        ("en-GB", "flyer-a4"), ("fr-FR", "flyer-a4"), ("tl-PH", "flyer-a4"), ("en-US", "sheet-letter"),
     }
     documents = {}
     for edition in source.editions.values():
