@@ -50,9 +50,7 @@ def _lowest(box: object, skip: str = "proof-overlay") -> float:
     if skip in _classes(box):
         return 0.0
     bottom = 0.0
-    if isinstance(box, (boxes.LineBox, boxes.AtomicInlineLevelBox, boxes.BlockReplacedBox)):
-        bottom = box.position_y + box.margin_height()
-    elif isinstance(box, boxes.BlockBox) and (box.border_bottom_width or 0) > 0:
+    if isinstance(box, (boxes.LineBox, boxes.AtomicInlineLevelBox, boxes.BlockReplacedBox)) or isinstance(box, boxes.BlockBox) and (box.border_bottom_width or 0) > 0:
         bottom = box.position_y + box.margin_height()
     for child in _children(box):
         bottom = max(bottom, _lowest(child, skip))

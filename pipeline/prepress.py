@@ -96,7 +96,7 @@ def _forms(resources: pikepdf.Object, seen: set) -> list[pikepdf.Object]:
     xobjects = resources.get("/XObject") if resources is not None else None
     if xobjects is None:
         return found
-    for _, xobject in xobjects.items():
+    for xobject in xobjects.values():
         if xobject.get("/Subtype") == "/Form" and xobject.objgen not in seen:
             seen.add(xobject.objgen)
             found.append(xobject)
@@ -106,7 +106,7 @@ def _forms(resources: pikepdf.Object, seen: set) -> list[pikepdf.Object]:
 
 def _is_transparent(pdf: pikepdf.Pdf) -> bool:
     for obj in pdf.objects:
-        if isinstance(obj, pikepdf.Dictionary) or isinstance(obj, pikepdf.Stream):
+        if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
             if "/SMask" in obj and obj.get("/SMask") != pikepdf.Name("/None"):
                 return True
             for key in ("/CA", "/ca"):

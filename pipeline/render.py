@@ -57,12 +57,12 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from pipeline.content import Edition, Layout, Source
 from pipeline.errors import FitError, RenderError  # noqa: F401 - RenderError is part of this module's API
-from pipeline.hotlines import PLACEHOLDER_CATEGORIES, Hotline
 from pipeline.fill import spread_css  # print: fill the page (issue 11)
+from pipeline.hotlines import PLACEHOLDER_CATEGORIES, Hotline
 from pipeline.imprint import format_local_date, read_imprints  # print: imprint (issue 11)
 from pipeline.prepress import prepare_for_press  # print: PDF/X-4 output (issue 11)
-from pipeline.typography import tag_foreign_words, typeset  # print: quotes, foreign words (issue 11)
 from pipeline.spans import PHONE_RE, PLACEHOLDER_RE, digits_of
+from pipeline.typography import tag_foreign_words, typeset  # print: quotes, foreign words (issue 11)
 
 LOGGER = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import edit
+
 from pipeline.content import read_source
 from pipeline.errors import ContentError
 
@@ -122,6 +122,7 @@ def test_variant_needs_a_base_and_regions(tmp_path):
     import shutil
 
     from conftest import REPO
+
     from pipeline.project import Project
 
     shutil.copytree(REPO / "source", tmp_path / "source")

@@ -13,6 +13,7 @@ import re
 import pikepdf
 import pymupdf
 import pytest
+from conftest import REPO
 
 from pipeline.approval import language_states, proof_texts
 from pipeline.content import read_source
@@ -22,7 +23,6 @@ from pipeline.prepress import prepare_for_press
 from pipeline.project import Project
 from pipeline.render import Renderer
 from pipeline.typography import typeset
-from conftest import REPO
 
 MAX_BLANK_SHARE = 0.12
 CARD_MIN_PT = 7.0
