@@ -22,13 +22,13 @@ went wrong; everything WeasyPrint merely logs or silently does is turned into a
 - a string not laid out in full (cut off at a page edge, hidden by CSS);
 - a wallet card whose text leaves its safe area (4 mm inside the trim), with
   how far and which strings, found by walking WeasyPrint's layout boxes;
-- text smaller than the format allows (11 pt on flyers, 6 pt on cards).
+- text smaller than the format allows (11 pt on flyers, 7 pt on cards).
 
 Translated text is untrusted: it is HTML-escaped, and only the numbers filled in
 for placeholders (and phone numbers already written in it) get markup, each in
 `<bdi dir="ltr">` so that right-to-left text never reverses them. Finals and
-proofs are written as PDF/UA-1 (tagged, with the document language); the same
-inputs give the same bytes.
+proofs are written as PDF/UA-1 (tagged, with the document language), then made
+PDF/X-4 by pipeline/prepress.py; the same inputs give the same bytes.
 """
 
 from __future__ import annotations
