@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # PyTorch comes in through argostranslate -> stanza. Install this CPU build first,
 # or pip resolves the newest torch with several GB of CUDA packages.
 TORCH  := torch==2.13.0
-FONT_PACKAGES := fonts-noto-core fonts-noto-cjk libharfbuzz-subset0 poppler-utils gettext
+FONT_PACKAGES := fonts-noto-core fonts-noto-cjk libharfbuzz-subset0 poppler-utils gettext libgs-common
 
 .PHONY: install fonts demo test check lint release bench bench-translate constraints update-references clean help
 

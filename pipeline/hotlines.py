@@ -42,7 +42,7 @@ OTHER_PLACEHOLDERS = {"date": "the date the hotline registry was compiled"}
 
 ENTRY_KEYS = (
     "category", "service", "number_published", "e164", "e164_alt", "other_numbers", "extra_channels",
-    "hours", "cost", "languages", "notes", "sources", "confidence",
+    "hours", "cost", "languages", "notes", "sources", "confidence", "area",
 )
 # Hours notes that say, with no caveat, that a line never closes ("Open 24/7" prints only for these).
 ALWAYS_OPEN = ("24/7", "24/7, 365 days a year", "24 hours a day, every day", "24 hours a day, 7 days a week")
@@ -63,6 +63,7 @@ class Hotline:
     sources: tuple[str, ...]
     confidence: str
     line: int
+    area: str = ""  # the place a local line serves, printed after its label (e.g. Paris)
 
     @property
     def is_open_24_7(self) -> bool:
@@ -230,4 +231,5 @@ def _read_entry(path: Path, iso: str, raw: object, problems: Collector) -> Hotli
         sources=tuple(_text(s) for s in sources),
         confidence=confidence,
         line=raw.line,
+        area=_text(raw.get("area")),
     )
