@@ -91,9 +91,9 @@ def tag_foreign_words(markup: str, lang: str) -> str:
     result is still safe markup.
     """
 
-    def wrap(match: re.Match) -> str:
+    def wrap(match: re.Match[str]) -> str:
         if match.group(1):
-            return match.group(1)
+            return str(match.group(1))
         return f'<article class="foreign" lang="{lang}" dir="ltr">{match.group(2)}</article>'
 
     return _MARKUP_OR_LATIN.sub(wrap, markup)

@@ -192,3 +192,33 @@ def test_required_for_release_must_be_true_or_false(cards):
     with pytest.raises(ContentError) as raised:
         read_source(Project(cards))
     assert any("en-US: required_for_release must be true or false" in p.message for p in raised.value.problems)
+
+
+@pytest.mark.parametrize("changed", ["typography.py", "render/prepress.py", "render/fill.py", "render/compose.py", "document.py"])
+def test_the_render_environment_covers_the_code_that_decides_bytes(tmp_path, monkeypatch, changed):
+    """Quotes and dates (typography), spreading lists (fill) and PDF/X-4 (prepress) decide a PDF's bytes too."""
+    from pipeline import state
+
+    package = tmp_path / "pipeline"
+    shutil.copytree(state.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(state, "PACKAGE", package)
+    monkeypatch.setattr(state, "_fonts", lambda: ["fonts"])
+    project = Project(tmp_path / "project")
+    before = state.render_environment(project)
+    assert state.render_environment(project) == before  # quiet: nothing changed, same digest
+    with (package / changed).open("a", encoding="utf-8") as code:
+        code.write("\n# changed\n")
+    assert state.render_environment(project) != before, changed
+
+
+def test_the_render_environment_covers_the_output_profile(tmp_path, monkeypatch):
+    from pipeline import state
+
+    monkeypatch.setattr(state, "_fonts", lambda: ["fonts"])
+    project = Project(tmp_path)
+    profile = tmp_path / "profile.icc"
+    profile.write_bytes(b"one")
+    monkeypatch.setattr(state, "PROFILE_PATH", profile)
+    before = state.render_environment(project)
+    profile.write_bytes(b"two")
+    assert state.render_environment(project) != before

@@ -538,5 +538,11 @@ def test_a_sheet_takes_its_cards_style_and_is_laid_out_once(renderer, source, en
         sizes = {round(span["size"], 1) for block in pdf[0].get_text("dict")["blocks"] for line in block.get("lines", []) for span in line["spans"]}
     assert 7.0 in sizes and min(sizes) >= 7.0
     laid_out.clear()
-    renderer.render(source.editions["en-US"], "sheet-letter", english, proof=False)
+    # Short texts, so that the card fits the regular style (the shipped English card takes the compact one).
+    short = dict(english, **{
+        "side-and-stay": "Stay with them.", "signs-pupils-benzos": "Normal pupils can still be an overdose.",
+        "naloxone-benzos-keep-breathing": "Keep giving breaths.", "signs-wont-wake": "Will not wake up.",
+        "signs-breathing-color": "Slow breathing, blue lips.",
+    })
+    renderer.render(source.editions["en-US"], "sheet-letter", short, proof=False)
     assert laid_out == [("sheet-letter", False)]  # a card that fits: the regular style

@@ -12,6 +12,8 @@ CSS, so output stays byte-identical.
 
 from __future__ import annotations
 
+from typing import Any
+
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout.absolute import AbsolutePlaceholder
 
@@ -27,7 +29,7 @@ SPREAD = {  # per region: the selector whose items get the padding, and the elem
 }
 
 
-def _children(box: object) -> list:
+def _children(box: object) -> list[Any]:
     children = getattr(box, "children", None) or []
     return [c._box if isinstance(c, AbsolutePlaceholder) else c for c in children]
 
@@ -39,7 +41,7 @@ def _classes(box: object) -> list[str]:
     return (element.get("class") or "").split()
 
 
-def _find(box: object, name: str) -> list:
+def _find(box: object, name: str) -> list[Any]:
     if name in _classes(box):
         return [box]
     return [found for child in _children(box) for found in _find(child, name)]
@@ -77,7 +79,7 @@ def _rule(key: str, slack_px: float, count: int, kind: str) -> str:
     return f"{selector} {{ padding-bottom: {gap_mm:.2f}mm; }}\n"
 
 
-def spread_css(document, kind: str) -> str:
+def spread_css(document: Any, kind: str) -> str:
     """Extra CSS that spreads each card face's or flyer page's list items over its empty height."""
     rules = []
     pages = [p._page_box for p in document.pages if not _find(p._page_box, "review")]

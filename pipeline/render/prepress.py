@@ -30,6 +30,7 @@ import hashlib
 import io
 import re
 import string
+from typing import Any
 
 import pikepdf
 
@@ -76,8 +77,9 @@ def _profile() -> bytes:
 def _recolour(pdf: pikepdf.Pdf, stream: pikepdf.Object) -> None:
     instructions = pikepdf.parse_content_stream(stream)
     changed = False
-    out = []
-    for operands, operator in instructions:
+    out: list[Any] = []
+    for instruction in instructions:
+        operands, operator = instruction.operands, instruction.operator
         name = str(operator)
         if name in ("rg", "RG") and len(operands) == 3:
             c, m, y, k = _cmyk(*(float(v) for v in operands))
@@ -89,8 +91,8 @@ def _recolour(pdf: pikepdf.Pdf, stream: pikepdf.Object) -> None:
         stream.write(pikepdf.unparse_content_stream(out))
 
 
-def _forms(resources: pikepdf.Object, seen: set) -> list[pikepdf.Object]:
-    found = []
+def _forms(resources: pikepdf.Object | None, seen: set[tuple[int, int]]) -> list[pikepdf.Object]:
+    found: list[pikepdf.Object] = []
     xobjects = resources.get("/XObject") if resources is not None else None
     if xobjects is None:
         return found
@@ -153,7 +155,7 @@ def prepare_for_press(pdf_bytes: bytes, bleed_mm: float, date: dt.date) -> bytes
     """The PDF as PDF/X-4 (CMYK, output intent, unique subset tags), same bytes for the same input."""
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         transparent = _is_transparent(pdf)
-        seen: set = set()
+        seen: set[tuple[int, int]] = set()
         for page in pdf.pages:
             for contents in ([page.obj.Contents] if isinstance(page.obj.Contents, pikepdf.Stream) else list(page.obj.Contents)):
                 _recolour(pdf, contents)
