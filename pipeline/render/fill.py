@@ -15,9 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from weasyprint.formatting_structure import boxes
-from weasyprint.layout.absolute import AbsolutePlaceholder
 
-MM_PER_PX = 25.4 / 96
+from pipeline.document import MM_PER_PX
+from pipeline.render.fit import box_children as _children  # the one way boxes are read (fit.py)
+from pipeline.render.fit import box_classes as _classes
+
 MAX_GAP_MM = {"card": 4.0, "sheet": 4.0, "flyer": 8.0, "large": 10.0}  # the most added under one item
 SAFETY = 0.95
 PANEL_SHARE = 3  # a card back's white panel counts as this many items  # share of the measured slack handed out (rounding, line-height snapping)
@@ -27,18 +29,6 @@ SPREAD = {  # per region: the selector whose items get the padding, and the elem
     "page-1": (".front .urgent li", ("li",)),
     "page-2": (".more li", ("li",)),
 }
-
-
-def _children(box: object) -> list[Any]:
-    children = getattr(box, "children", None) or []
-    return [c._box if isinstance(c, AbsolutePlaceholder) else c for c in children]
-
-
-def _classes(box: object) -> list[str]:
-    element = getattr(box, "element", None)
-    if element is None or "::" in (getattr(box, "element_tag", None) or ""):
-        return []
-    return (element.get("class") or "").split()
 
 
 def _find(box: object, name: str) -> list[Any]:
