@@ -139,3 +139,22 @@ def test_variant_needs_a_base_and_regions(tmp_path):
     facts.write_text(text.replace("variant_of: give-naloxone\n    regions: [GB]", "variant_of: give-naloxone"), encoding="utf-8")
     with pytest.raises(ContentError, match="give-naloxone-gb: a regional variant needs 'regions'"):
         read_source(Project(tmp_path))
+
+
+def test_a_variant_is_held_to_its_bases_card_limit_even_where_no_card_prints_it(tmp_path):
+    """A regional variant is written for its base's slots: a card block's variant gets the card limit."""
+    import shutil
+
+    from conftest import REPO
+
+    from pipeline.checks import CARD_LENGTH_LIMIT, length_limit
+    from pipeline.project import Project
+
+    shutil.copytree(REPO / "source", tmp_path / "source")
+    editions = tmp_path / "source" / "editions.yaml"
+    text = editions.read_text(encoding="utf-8")
+    editions.write_text(text.replace("formats: [flyer-a4, card, sheet-a4]\n    hotlines: [emergency, drug_alcohol_helpline, health_advice", "formats: [flyer-a4]\n    hotlines: [emergency, drug_alcohol_helpline, health_advice"), encoding="utf-8")
+    source = read_source(Project(tmp_path))
+    assert list(source.editions["en-GB"].formats) == ["flyer-a4"]
+    assert length_limit(source, source.strings["give-naloxone-gb"]) == (CARD_LENGTH_LIMIT, "wallet card")
+    assert length_limit(source, source.strings["naloxone-wears-off"])[1] == "flyer"  # quiet: a flyer-only block

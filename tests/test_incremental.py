@@ -125,6 +125,16 @@ def test_bundle_packs_current_finals_without_rendering(built, monkeypatch):
     assert result.exit_code == 0 and "1 files" in result.output
 
 
+def test_print_shop_notes_come_and_go_with_the_release(built):
+    notes = built / "output" / "release" / "PRINT-SHOP.txt"
+    assert run(built, "bundle").exit_code == 0
+    assert "en-US/card.pdf: trim 85.6 x 54 mm; bleed 3 mm; pages 2;" in notes.read_text()
+    final = built / "output" / "final" / "en-US" / "card.pdf"
+    final.write_bytes(final.read_bytes() + b"\n% edited\n")
+    assert run(built, "bundle").exit_code == 1
+    assert not notes.exists()  # withdrawn with the rest of the release
+
+
 def test_release_fails_while_a_required_edition_is_not_final(built):
     assert run(built, "bundle", "--release").exit_code == 0  # en-US is required, and final
     editions = built / "source" / "editions.yaml"
