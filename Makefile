@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # PyTorch comes in through argostranslate -> stanza. Install this CPU build first,
 # or pip resolves the newest torch with several GB of CUDA packages.
 TORCH  := torch==2.13.0
-FONT_PACKAGES := fonts-noto-core fonts-noto-cjk libharfbuzz-subset0 poppler-utils gettext openssh-client
+FONT_PACKAGES := fonts-noto-core fonts-noto-cjk libharfbuzz-subset0 poppler-utils gettext openssh-client libgs-common
 # The review desk's end-to-end test drives a real browser.
 BROWSER_PACKAGES := chromium chromium-driver
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from pipeline.approval import ENGLISH, StringState
 from pipeline.build import Gate, final_path
 from pipeline.content import Source
-from pipeline.document import DocumentPlan
+from pipeline.document import FORMATS, OUTPUT_CONDITION, PROFILE_NAME, DocumentPlan
 from pipeline.errors import ContentError, Problem
 from pipeline.fsutil import guard_path, write_atomic
 from pipeline.ledger import read_ledger
@@ -136,7 +136,7 @@ def build_bundle(source: Source, gate: Gate) -> Bundle:
             files.append(manifest_entry(source, job.plan, name, data, gate.states(edition.language)))
     if problems:
         # An old release no longer matches the content: take it away rather than leave it to be shipped.
-        for stale in [release / "manifest.json", release / "outreach-release.zip", *release.glob("*/*.pdf")]:
+        for stale in [release / "manifest.json", release / "PRINT-SHOP.txt", release / "outreach-release.zip", *release.glob("*/*.pdf")]:
             guard_path(stale, release).unlink(missing_ok=True)
         raise ContentError(problems)
     manifest_text = json.dumps(build_manifest(source, files), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -147,6 +147,7 @@ def build_bundle(source: Source, gate: Gate) -> Bundle:
         write_atomic(guard_path(release / _member_name(name), release), data)
     manifest_path = release / "manifest.json"
     write_atomic(manifest_path, manifest_text)
+    write_atomic(release / "PRINT-SHOP.txt", print_shop_notes(files, payload))
     zip_path = release / "outreach-release.zip"
     write_atomic(zip_path, _zip({**payload, "manifest.json": manifest_text.encode()}))
     return Bundle(manifest_path, zip_path, len(files))
@@ -169,6 +170,30 @@ def required_not_final(source: Source, gate: Gate) -> list[Problem]:
                 problems.append(Problem(source.project.source / "editions.yaml", edition.line,
                                         f"{edition.id} {format_name}: required for release but not final"))
     return problems
+
+
+def print_shop_notes(files: list[dict[str, object]], payload: dict[str, bytes] | None = None) -> str:
+    """PRINT-SHOP.txt: for each released file its trim, bleed, pages, duplex flip edge, colour profile and stock."""
+    import pikepdf
+
+    def pages(item: dict[str, object]) -> str:
+        data = (payload or {}).get(str(item["path"]))
+        if data is None:
+            return str(FORMATS[str(item["format"])].pages or "?")
+        with pikepdf.open(BytesIO(data)) as pdf:
+            return str(len(pdf.pages))
+
+    stock = {"flyer": "uncoated offset 100-120 g/m2 (long-edge duplex)", "card": "coated card 300-350 g/m2, or laminated", "sheet": "coated card 250-300 g/m2, cut on the crop marks"}
+    lines = ["Print-shop notes: every PDF is PDF/X-4 with the output intent below; black text is 100% K.", ""]
+    for item in sorted(files, key=lambda f: str(f["path"])):
+        spec = FORMATS[str(item["format"])]
+        width, height = spec.page_mm
+        flip = "long edge" if spec.kind in ("flyer", "sheet") else "short edge (back page upright)"
+        lines.append(
+            f"{item['path']}: trim {width:g} x {height:g} mm; bleed {spec.bleed_mm:g} mm; pages {pages(item)}; "
+            f"duplex flip {flip}; colour profile {PROFILE_NAME} ({OUTPUT_CONDITION}); stock {stock[spec.kind]}"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def _approvals(source: Source, language: str, ids: list[str], states: dict[str, StringState]) -> list[dict[str, object]]:

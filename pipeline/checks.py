@@ -410,7 +410,10 @@ def check_doubled_words(case: TranslationCase) -> Iterator[str]:
 
 def length_limit(source: Source, string: SourceString) -> tuple[int, str]:
     """The most characters a string may have where it prints (read from the document plans)."""
-    places = print_places(source).get(string.id, set())
+    everywhere = print_places(source)
+    places = set(everywhere.get(string.id, set()))
+    if string.variant_of:  # a regional variant is held to the limits of the slot it fills anywhere
+        places |= everywhere.get(string.variant_of, set())
     if "label" in places:
         return TITLE_LENGTH_LIMIT, "label"
     if "card" in places:

@@ -35,10 +35,10 @@ ID_RE = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
 EDITION_ID_RE = re.compile(r"[A-Za-z0-9-]+")
 # BCP 47-like: language, optional script, optional region (en, zh-Hans, pt-BR, es-419).
 LANGUAGE_CODE_RE = re.compile(r"[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?")
-FACT_KEYS = ("id", "topic", "text", "regions", "translator_note", "citations", "review", "invariants")
+FACT_KEYS = ("id", "topic", "text", "regions", "translator_note", "citations", "review", "invariants", "variant_of")
 CITATION_KEYS = ("title", "url", "note")
 REVIEW_KEYS = ("by", "date", "note")
-STRING_KEYS = ("id", "text", "note", "based_on")
+STRING_KEYS = ("id", "text", "note", "based_on", "regions", "variant_of")
 EDITION_KEYS = ("id", "language", "region", "formats", "hotlines", "qr", "required_for_release")
 LAYOUT_KEYS = ("title", "subtitle", "sections", "help", "footer")
 SECTION_KEYS = ("heading", "style", "blocks", "face")
@@ -87,6 +87,7 @@ class SourceString:
     based_on: tuple[str, ...] = ()
     # What the instruction hinges on beyond what the English words show (facts.yaml `invariants:`).
     invariants: tuple[tuple[str, int], ...] = ()
+    variant_of: str | None = None  # a regional variant: prints instead of that string in its `regions`
 
     @property
     def placeholders(self) -> list[str]:
@@ -178,7 +179,13 @@ class Source:
         return self.strings[string_id].text
 
     def applies(self, string: SourceString, region: str) -> bool:
-        """Whether a string can print in a region: its region list, and every placeholder fillable."""
+        """Whether a string can print in a region: its region list, every placeholder fillable,
+        and no regional variant of it printing there instead."""
+        if not self._fits_region(string, region):
+            return False
+        return not any(v.variant_of == string.id and self._fits_region(v, region) for v in self.strings.values())
+
+    def _fits_region(self, string: SourceString, region: str) -> bool:
         if string.regions is not None and region not in string.regions:
             return False
         for name in string.placeholders:
@@ -186,6 +193,13 @@ class Source:
             if category and self.registry.first_printable(region, category) is None:
                 return False
         return True
+
+    def for_region(self, string_id: str, region: str) -> str | None:
+        """The string a layout slot prints in a region: the regional variant that applies, else the string itself, else none."""
+        for variant in self.strings.values():
+            if variant.variant_of == string_id and self._fits_region(variant, region):
+                return variant.id
+        return string_id if self.applies(self.strings[string_id], region) else None
 
     def printed_hotlines(self, edition: Edition) -> list[Hotline]:
         """The registry entries an edition's help box prints, in the edition's order."""
@@ -286,6 +300,7 @@ def _read_facts(path: Path, problems: Collector) -> list[SourceString]:
                 review=_read_review(path, raw.get("review"), problems, raw.line_of("review")),
                 regions=frozenset(regions) if regions is not None else None,
                 invariants=read_invariants(path, raw.get("invariants"), raw.line_of("invariants"), problems),
+                variant_of=_text(raw.get("variant_of")) or None,
             )
         )
     return facts
@@ -314,6 +329,10 @@ def _read_ui_strings(path: Path, problems: Collector) -> list[SourceString]:
         if not all(isinstance(item, str) for item in based_on):
             problems.add(path, raw.line_of("based_on"), f"{string_id}: based_on must be a list of fact block ids")
             based_on = []
+        regions = raw.get("regions")
+        if regions is not None and not (isinstance(regions, list) and all(isinstance(r, str) for r in regions)):
+            problems.add(path, raw.line_of("regions"), f"{string_id}: regions must be a list of region codes")
+            regions = None
         strings.append(
             SourceString(
                 id=string_id,
@@ -324,6 +343,8 @@ def _read_ui_strings(path: Path, problems: Collector) -> list[SourceString]:
                 line=raw.line_of("text"),
                 review=review,
                 based_on=tuple(str(item) for item in based_on),
+                regions=frozenset(regions) if regions is not None else None,
+                variant_of=_text(raw.get("variant_of")) or None,
             )
         )
     return strings
@@ -553,6 +574,12 @@ def read_source(project: Project) -> Source:
         for region in sorted(string.regions or ()):
             if region not in registry.regions:
                 problems.add(string.path, string.line, f"{string.id}: region {region} is not in the hotline registry")
+        if string.variant_of is not None:
+            base = strings.get(string.variant_of)
+            if base is None or base.kind != string.kind or base.variant_of is not None:
+                problems.add(string.path, string.line, f"{string.id}: variant_of must name a {string.kind} string that is not itself a variant")
+            elif not string.regions:
+                problems.add(string.path, string.line, f"{string.id}: a regional variant needs 'regions' (where it prints instead of {base.id})")
         for fact_id in string.based_on:
             if fact_id not in strings or strings[fact_id].kind != "fact":
                 problems.add(string.path, string.line, f"{string.id}: based_on names unknown fact block {fact_id!r}")

@@ -4,8 +4,12 @@
 page count, smallest text). `plan_document(source, edition, format)` turns an
 edition and a format into a `DocumentPlan`: the ordered string ids it prints,
 its faces (front and back) with their sections as they print in the edition's
-region, the hotline entries of its help box, the numbers its placeholders are
-filled with, its QR code and, for sheets, where each card sits. Approval, the
+region (each block or heading the regional variant that prints there, see
+`Source.for_region`), the hotline entries of its help box (with the area a local
+line serves), the numbers its placeholders are filled with, its QR code and the
+string that is the QR code's alternative text, the imprint of a flyer
+(publisher, version code, distributor: source/publication.yaml) and, for
+sheets, where each card sits. Approval, the
 gate, the length check, build, bundle and the renderer all read this plan; the
 templates only lay it out.
 
@@ -25,10 +29,12 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.errors import RenderError
 from pipeline.hotlines import PLACEHOLDER_CATEGORIES, Hotline
+from pipeline.imprint import Imprint, read_imprints
 from pipeline.spans import find_placeholders
 
 if TYPE_CHECKING:
@@ -44,6 +50,11 @@ CARD_SAFE_MM = 4.0  # text stays at least this far inside the trim
 SHEET_COLUMNS, SHEET_ROWS = 2, 4
 CROP_MARK_MM = 0.2  # thickness of the crop marks drawn on sheets
 FRONT, BACK = "front", "back"
+QR_ALT = "ui.qr.alt"  # the string that says what a flyer's QR code does (its alternative text)
+# Print-shop output (pipeline/render/prepress.py): the output intent every PDF carries.
+PROFILE_PATH = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")  # Debian: libgs-common (AGPL-3+)
+PROFILE_NAME = "Artifex CMYK SWOP Profile"
+OUTPUT_CONDITION = "CGATS TR 001 (SWOP), as characterised by the Artifex CMYK SWOP profile"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +102,11 @@ FORMATS: dict[str, FormatSpec] = {
         FormatSpec("flyer-a4-large", "flyer", "flyer.html.j2", (*_FLYER, "large.css"), A4_MM,
                    review_page_mm=A4_MM, min_text_pt=18.0, cost=1.2),
         FormatSpec("card", "card", "card.html.j2", _CARD, CARD_MM, bleed_mm=CARD_BLEED_MM, pages=2,
-                   review_page_mm=A5_MM, min_text_pt=6.0, cost=0.6),
+                   review_page_mm=A5_MM, min_text_pt=7.0, cost=0.6),
         FormatSpec("sheet-letter", "sheet", "sheet.html.j2", (*_CARD, "sheet.css"), LETTER_MM, pages=2,
-                   review_page_mm=LETTER_MM, min_text_pt=6.0, cost=3.0),
+                   review_page_mm=LETTER_MM, min_text_pt=7.0, cost=3.0),
         FormatSpec("sheet-a4", "sheet", "sheet.html.j2", (*_CARD, "sheet.css"), A4_MM, pages=2,
-                   review_page_mm=A4_MM, min_text_pt=6.0, cost=3.0),
+                   review_page_mm=A4_MM, min_text_pt=7.0, cost=3.0),
     )
 }
 FORMAT_NAMES = tuple(FORMATS)
@@ -189,6 +200,7 @@ class HotlinePlan:
     confidence: str
     sources: tuple[str, ...]
     registry_line: int
+    area: str = ""  # the place a local line serves, printed after its label (e.g. Paris)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +216,8 @@ class FacePlan:
     call_line: HotlinePlan | None = None  # the number to call first, with "Call" before it
     footer: str | None = None
     qr: bool = False  # the edition's QR code prints on this face
+    qr_alt: str | None = None  # the string id of the QR code's alternative text (not printed, read aloud)
+    imprint: Imprint | None = None  # publisher, version code and distributor, in a flyer's footer
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +227,7 @@ class DocumentPlan:
     edition_id: str
     language: str
     direction: str  # "ltr" or "rtl"
+    script: str  # ISO 15924 (Latn, Arab...): Latin words inside Arabic script are tagged with their language
     region: str
     format: FormatSpec
     string_ids: tuple[str, ...]  # every string it prints, in order, once each
@@ -245,7 +260,7 @@ def _hotline_plan(entry: Hotline) -> HotlinePlan:
     tel = f"tel:{entry.e164}" if entry.e164 else f"tel:{entry.dial_digits()}"
     return HotlinePlan(
         entry.category, f"ui.category.{entry.category}", entry.display_number(), tel, entry.is_open_24_7, entry.is_free,
-        entry.service, entry.confidence, tuple(entry.sources), entry.line,
+        entry.service, entry.confidence, tuple(entry.sources), entry.line, entry.area,
     )
 
 
@@ -255,9 +270,11 @@ def _sections(source: Source, layout: Layout, region: str, face: str | None) -> 
     for section in layout.sections:
         if face is not None and (section.face or BACK) != face:
             continue
-        blocks = tuple(b for b in section.blocks if source.applies(source.strings[b], region))
-        if blocks and source.applies(source.strings[section.heading], region):
-            sections.append(SectionPlan(section.heading, section.style, blocks))
+        # Each block as it prints here: its regional variant, else itself, else left out.
+        blocks = tuple(b for b in (source.for_region(b, region) for b in section.blocks) if b)
+        heading = source.for_region(section.heading, region)
+        if blocks and heading:
+            sections.append(SectionPlan(heading, section.style, blocks))
     return tuple(sections)
 
 
@@ -274,7 +291,8 @@ def plan_document(source: Source, edition: Edition, format_name: str) -> Documen
         raise RenderError(f"{where}: QR code URL {edition.qr} is not in source/urls.yaml")
 
     def applies(string_id: str | None) -> str | None:
-        return string_id if string_id and source.applies(source.strings[string_id], edition.region) else None
+        """The string a slot prints in the edition's region: its regional variant, else itself, else none."""
+        return source.for_region(string_id, edition.region) if string_id else None
 
     hotlines = tuple(_hotline_plan(e) for e in source.printed_hotlines(edition))
     call_line = next((h for h in hotlines if h.category == "emergency"), hotlines[0] if hotlines else None)
@@ -291,7 +309,14 @@ def plan_document(source: Source, edition: Edition, format_name: str) -> Documen
             lines=((call_line,) if call_line else ()) + others,
             call_line=call_line,
         )
-        back = FacePlan(BACK, sections=_sections(source, flyer, edition.region, BACK), footer=applies(flyer.footer), qr=bool(edition.qr))
+        back = FacePlan(
+            BACK,
+            sections=_sections(source, flyer, edition.region, BACK),
+            footer=applies(flyer.footer),
+            qr=bool(edition.qr),
+            qr_alt=applies(QR_ALT) if edition.qr and QR_ALT in source.strings else None,
+            imprint=edition_imprints(source).get(edition.id),
+        )
     else:
         card_front, card_back = source.layouts["card-front"], source.layouts["card-back"]
         front = FacePlan(
@@ -324,6 +349,8 @@ def plan_document(source: Source, edition: Edition, format_name: str) -> Documen
             ids[line.label] = None
         if face.footer:
             ids[face.footer] = None
+        if face.qr_alt:
+            ids[face.qr_alt] = None
     if call_line:
         ids["ui.label.call"] = None
     if any(h.open_24_7 for h in hotlines):
@@ -342,6 +369,7 @@ def plan_document(source: Source, edition: Edition, format_name: str) -> Documen
         edition_id=edition.id,
         language=edition.language,
         direction=language.direction,
+        script=language.script,
         region=edition.region,
         format=spec,
         string_ids=tuple(ids),
@@ -354,6 +382,20 @@ def plan_document(source: Source, edition: Edition, format_name: str) -> Documen
         sheet=sheet_geometry(spec.page_mm) if spec.kind == "sheet" else None,
         registry_compiled=source.registry.compiled.isoformat(),
     )
+
+
+_IMPRINTS: dict[int, tuple[Source, dict[str, Imprint]]] = {}
+
+
+def edition_imprints(source: Source) -> dict[str, Imprint]:
+    """Every edition's imprint (read once per source); ContentError (file:line) when publication.yaml is wrong."""
+    cached = _IMPRINTS.get(id(source))
+    if cached is not None and cached[0] is source:
+        return cached[1]
+    imprints = read_imprints(source)
+    _IMPRINTS.clear()
+    _IMPRINTS[id(source)] = (source, imprints)
+    return imprints
 
 
 _PLACES: dict[int, tuple[Source, dict[str, set[str]]]] = {}

@@ -43,7 +43,7 @@ OTHER_PLACEHOLDERS = {"date": "the date the hotline registry was compiled"}
 
 ENTRY_KEYS = (
     "category", "service", "number_published", "e164", "e164_alt", "other_numbers", "extra_channels",
-    "hours", "cost", "languages", "notes", "sources", "confidence", "unlisted_short_code",
+    "hours", "cost", "languages", "notes", "sources", "confidence", "unlisted_short_code", "area",
 )
 # Phone keypad letters, for vanity numbers such as 1-800-662-HELP.
 _VANITY = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "22233344455566677778889999")
@@ -75,6 +75,7 @@ class Hotline:
     line: int
     e164_alt: str | None = None
     unlisted_short_code: str = ""  # why a short code phonenumbers does not know is printed anyway
+    area: str = ""  # the place a local line serves, printed after its label (e.g. Paris)
 
     @property
     def is_open_24_7(self) -> bool:
@@ -312,4 +313,5 @@ def _read_entry(path: Path, iso: str, raw: object, problems: Collector, list_lin
         line=raw.line,
         e164_alt=_text(raw.get("e164_alt")) or None,
         unlisted_short_code=_text(raw.get("unlisted_short_code")),
+        area=_text(raw.get("area")),
     )

@@ -11,10 +11,12 @@ makes it out of date.
 The job digest (`pipeline.document.PrintJob.digest`) includes the digest of the
 render environment computed here once per run: every file under templates/
 (templates, CSS, pictograms), the code that lays documents out
-(pipeline/document.py and pipeline/render/), the versions of WeasyPrint, pydyf,
-fontTools and this package, and the installed fonts (each file fontconfig
-lists, with its size and modification time: a conservative superset of the
-fonts a document embeds).
+(pipeline/document.py, pipeline/render/ with its fill and prepress steps, and
+pipeline/typography.py, which sets quotes and dates), the versions of
+WeasyPrint, pydyf, fontTools, pikepdf, Babel and this package, the CMYK output
+profile every PDF embeds, and the installed fonts (each file fontconfig lists,
+with its size and modification time: a conservative superset of the fonts a
+document embeds).
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from pipeline.document import PROFILE_PATH
 from pipeline.fsutil import write_atomic
 from pipeline.project import Project
 
 STATE_FOLDER = ".state"
-LIBRARIES = ("weasyprint", "pydyf", "fonttools", "outreach")
+LIBRARIES = ("weasyprint", "pydyf", "fonttools", "pikepdf", "babel", "outreach")
 PACKAGE = Path(__file__).resolve().parent
-LAYOUT_CODE = ("document.py", "render")
+LAYOUT_CODE = ("document.py", "render", "typography.py")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,5 +135,9 @@ def render_environment(project: Project) -> str:
         _hash_tree(digest, project.templates, "templates")
     for name in LAYOUT_CODE:
         _hash_tree(digest, PACKAGE / name, "pipeline")
+    try:
+        digest.update(b"profile\0" + PROFILE_PATH.read_bytes() + b"\0")
+    except OSError:
+        digest.update(b"profile missing\0")
     digest.update("\n".join([*_versions(), *_fonts()]).encode())
     return digest.hexdigest()

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 import pytest
 from click.testing import CliRunner
 
-from conftest import NOW, REPO, hand_edit_po
+from conftest import NOW, hand_edit_po, shipped_es
 from pipeline.approval import decide
 from pipeline.bundle import source_revision
 from pipeline.cli import main
@@ -48,7 +48,7 @@ def test_build_renders_finals_and_proofs_and_bundles(small_project):
     assert result.exit_code == 0, result.output
     rows = {tuple(line.split()[:3]) for line in result.output.splitlines()}
     assert ("en-US", "card", "final") in rows and ("en-US", "flyer-letter", "final") in rows
-    assert ("es-US", "card", "proof") in rows and "16 strings await review (16 missing)" in result.output
+    assert ("es-US", "card", "proof") in rows and "18 strings await review (18 missing)" in result.output
     final = small_project / "output" / "final"
     assert (final / "en-US" / "card.pdf").exists() and not (final / "es-US").exists()
     assert (small_project / "output" / "proof" / "es-US" / "card.pdf").exists()
@@ -56,6 +56,8 @@ def test_build_renders_finals_and_proofs_and_bundles(small_project):
     release = small_project / "output" / "release"
     manifest = json.loads((release / "manifest.json").read_text())
     assert {f["path"] for f in manifest["files"]} == {"en-US/card.pdf", "en-US/flyer-letter.pdf"}
+    notes = (release / "PRINT-SHOP.txt").read_text(encoding="utf-8")
+    assert "en-US/card.pdf: trim 85.6 x 54 mm; bleed 3 mm; pages 2;" in notes and "en-US/flyer-letter.pdf: trim 215.9 x 279.4 mm" in notes
     with zipfile.ZipFile(release / "outreach-release.zip") as archive:
         assert sorted(archive.namelist()) == ["en-US/card.pdf", "en-US/flyer-letter.pdf", "manifest.json"]
         for item in manifest["files"]:
@@ -84,9 +86,9 @@ def test_render_refuses_unapproved_edition_listing_strings(small_project):
 
 def test_approved_translation_prints_and_a_later_edit_withdraws_the_final(keys, small_project):
     source = read_source(Project(small_project))
-    shipped = polib.pofile(str(REPO / "translations" / "es.po"))
     ids = plan_document(source, source.editions["es-US"], "card").string_ids
-    hand_edit_po(source, "es", {string_id: {"msgstr": shipped.find(string_id, by="msgctxt").msgstr} for string_id in ids})
+    texts = {i: {"msgstr": text} for i, text in shipped_es(ids).items()}
+    hand_edit_po(source, "es", texts)
     decide(source, "es", ids, keys["Ana Reviewer"], "approve", NOW)
     assert run(small_project, "render").exit_code == 0  # every edition is approved now
     final = small_project / "output" / "final" / "es-US" / "card.pdf"

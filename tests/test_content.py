@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import edit
+
 from pipeline.content import read_source
 from pipeline.document import plan_document
 from pipeline.errors import ContentError
 
 
 def test_shipped_content_loads(source):
-    assert len(source.facts) == 20
+    assert len(source.facts) == 27  # 20 + the benzo step, the pupils caveat, use-with-someone and four en-GB variants
     assert all(f.citations and f.review for f in source.facts)
     assert len(source.editions) >= 10
     languages = {e.language for e in source.editions.values()}
@@ -109,3 +109,52 @@ def test_misspelled_key_is_named_with_a_suggestion(project):
     messages = [p.format(project.root) for p in raised.value.problems]
     assert any("if-unsure-act: unknown key 'txt'; did you mean 'text'?" in m for m in messages)
     assert any("es-MX: unknown key 'regoin'; did you mean 'region'?" in m for m in messages)
+
+
+def test_regional_variant_prints_instead_of_its_base(source):
+    assert source.for_region("give-naloxone", "GB") == "give-naloxone-gb"
+    assert source.for_region("give-naloxone", "US") == "give-naloxone"
+    assert not source.applies(source.strings["give-naloxone"], "GB")
+    from pipeline.document import plan_document
+
+    ids = plan_document(source, source.editions["en-GB"], "flyer-a4").string_ids
+    assert "give-naloxone-gb" in ids and "give-naloxone" not in ids and "ui.subhead.gb" in ids
+
+
+def test_variant_needs_a_base_and_regions(tmp_path):
+    import shutil
+
+    from conftest import REPO
+
+    from pipeline.project import Project
+
+    shutil.copytree(REPO / "source", tmp_path / "source")
+    facts = tmp_path / "source" / "facts.yaml"
+    text = facts.read_text(encoding="utf-8")
+    facts.write_text(text.replace("variant_of: give-naloxone\n    regions: [GB]", "variant_of: no-such-block"), encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        read_source(Project(tmp_path))
+    messages = [p.message for p in caught.value.problems]
+    assert any("give-naloxone-gb: variant_of must name a fact string" in m for m in messages)
+    facts.write_text(text.replace("variant_of: give-naloxone\n    regions: [GB]", "variant_of: give-naloxone"), encoding="utf-8")
+    with pytest.raises(ContentError, match="give-naloxone-gb: a regional variant needs 'regions'"):
+        read_source(Project(tmp_path))
+
+
+def test_a_variant_is_held_to_its_bases_card_limit_even_where_no_card_prints_it(tmp_path):
+    """A regional variant is written for its base's slots: a card block's variant gets the card limit."""
+    import shutil
+
+    from conftest import REPO
+
+    from pipeline.checks import CARD_LENGTH_LIMIT, length_limit
+    from pipeline.project import Project
+
+    shutil.copytree(REPO / "source", tmp_path / "source")
+    editions = tmp_path / "source" / "editions.yaml"
+    text = editions.read_text(encoding="utf-8")
+    editions.write_text(text.replace("formats: [flyer-a4, card, sheet-a4]\n    hotlines: [emergency, drug_alcohol_helpline, health_advice", "formats: [flyer-a4]\n    hotlines: [emergency, drug_alcohol_helpline, health_advice"), encoding="utf-8")
+    source = read_source(Project(tmp_path))
+    assert list(source.editions["en-GB"].formats) == ["flyer-a4"]
+    assert length_limit(source, source.strings["give-naloxone-gb"]) == (CARD_LENGTH_LIMIT, "wallet card")
+    assert length_limit(source, source.strings["naloxone-wears-off"])[1] == "flyer"  # quiet: a flyer-only block

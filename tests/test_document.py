@@ -18,12 +18,28 @@ def headings(face):
 
 def test_flyer_faces_follow_the_layout(source):
     plan = plan_document(source, source.editions["en-US"], "flyer-letter")
-    assert headings(plan.front) == ["ui.section.signs", "ui.section.what-to-do"]
+    assert headings(plan.front) == ["ui.section.what-to-do", "ui.section.signs"]  # the action first (issue 11)
     assert headings(plan.back) == ["ui.section.danger", "ui.section.naloxone", "ui.section.stay-safer"]
     assert plan.front.call_line and plan.front.call_line.category == "emergency"
     assert plan.front.lines[0] == plan.front.call_line and plan.back.qr
     # Every string once, in order: the headline first.
     assert plan.string_ids[0] == "ui.headline" and len(set(plan.string_ids)) == len(plan.string_ids)
+
+
+def test_the_plan_holds_regional_variants_qr_alt_and_imprint(source):
+    """What print (issue 11) added to a document is decided in its plan, so the job digest covers it."""
+    gb = plan_document(source, source.editions["en-GB"], "flyer-a4")
+    blocks = [b for face in (gb.front, gb.back) for s in face.sections for b in s.blocks]
+    assert "give-naloxone-gb" in blocks and "give-naloxone" not in gb.string_ids
+    assert gb.front.subtitle == "ui.subhead.gb"
+    assert gb.back.imprint is not None and gb.back.imprint.publisher
+    us = plan_document(source, source.editions["en-US"], "flyer-letter")
+    assert us.qr and us.back.qr_alt == "ui.qr.alt" and "ui.qr.alt" in us.string_ids
+    assert (gb.qr is None) == (gb.back.qr_alt is None)
+    assert "give-naloxone" in us.string_ids and us.front.subtitle == "ui.subhead"
+    card = plan_document(source, source.editions["en-US"], "card")
+    assert card.back.qr_alt is None and card.back.imprint is None and "ui.qr.alt" not in card.string_ids
+    assert card.format.min_text_pt == 7.0
 
 
 def test_card_back_lists_the_lines_not_on_the_front(source):
@@ -59,7 +75,7 @@ def test_digest_changes_with_what_prints_and_nothing_else(source):
     assert job.digest() != make_job(plan, texts, False, environment="other").digest()
     assert job.digest() != make_job(plan, texts, True, environment="env").digest()
     assert job.digest() != make_job(plan, texts, False, approvals=("x",), environment="env").digest()
-    moved = dataclasses.replace(plan, format=FORMATS["card"].__class__(**{**dataclasses.asdict(FORMATS["card"]), "min_text_pt": 7.0}))
+    moved = dataclasses.replace(plan, format=FORMATS["card"].__class__(**{**dataclasses.asdict(FORMATS["card"]), "min_text_pt": 7.5}))
     assert job.digest() != make_job(moved, texts, False, environment="env").digest()
 
 

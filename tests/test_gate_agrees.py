@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import NOW, REPO, edit, hand_edit_po
+from conftest import NOW, edit, hand_edit_po, shipped_es
 
 from pipeline import checks
 from pipeline.approval import decide
@@ -13,13 +13,6 @@ from pipeline.content import read_source
 from pipeline.validate import gate_findings, validate_project
 
 CARD_ES = "es-US"
-
-
-def shipped_es(string_ids):
-    import polib
-
-    shipped = polib.pofile(str(REPO / "translations" / "es.po"))
-    return {i: shipped.find(i, by="msgctxt").msgstr for i in string_ids}
 
 
 @pytest.fixture

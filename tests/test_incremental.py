@@ -125,6 +125,16 @@ def test_bundle_packs_current_finals_without_rendering(built, monkeypatch):
     assert result.exit_code == 0 and "1 files" in result.output
 
 
+def test_print_shop_notes_come_and_go_with_the_release(built):
+    notes = built / "output" / "release" / "PRINT-SHOP.txt"
+    assert run(built, "bundle").exit_code == 0
+    assert "en-US/card.pdf: trim 85.6 x 54 mm; bleed 3 mm; pages 2;" in notes.read_text()
+    final = built / "output" / "final" / "en-US" / "card.pdf"
+    final.write_bytes(final.read_bytes() + b"\n% edited\n")
+    assert run(built, "bundle").exit_code == 1
+    assert not notes.exists()  # withdrawn with the rest of the release
+
+
 def test_release_fails_while_a_required_edition_is_not_final(built):
     assert run(built, "bundle", "--release").exit_code == 0  # en-US is required, and final
     editions = built / "source" / "editions.yaml"
@@ -192,3 +202,33 @@ def test_required_for_release_must_be_true_or_false(cards):
     with pytest.raises(ContentError) as raised:
         read_source(Project(cards))
     assert any("en-US: required_for_release must be true or false" in p.message for p in raised.value.problems)
+
+
+@pytest.mark.parametrize("changed", ["typography.py", "render/prepress.py", "render/fill.py", "render/compose.py", "document.py"])
+def test_the_render_environment_covers_the_code_that_decides_bytes(tmp_path, monkeypatch, changed):
+    """Quotes and dates (typography), spreading lists (fill) and PDF/X-4 (prepress) decide a PDF's bytes too."""
+    from pipeline import state
+
+    package = tmp_path / "pipeline"
+    shutil.copytree(state.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(state, "PACKAGE", package)
+    monkeypatch.setattr(state, "_fonts", lambda: ["fonts"])
+    project = Project(tmp_path / "project")
+    before = state.render_environment(project)
+    assert state.render_environment(project) == before  # quiet: nothing changed, same digest
+    with (package / changed).open("a", encoding="utf-8") as code:
+        code.write("\n# changed\n")
+    assert state.render_environment(project) != before, changed
+
+
+def test_the_render_environment_covers_the_output_profile(tmp_path, monkeypatch):
+    from pipeline import state
+
+    monkeypatch.setattr(state, "_fonts", lambda: ["fonts"])
+    project = Project(tmp_path)
+    profile = tmp_path / "profile.icc"
+    profile.write_bytes(b"one")
+    monkeypatch.setattr(state, "PROFILE_PATH", profile)
+    before = state.render_environment(project)
+    profile.write_bytes(b"two")
+    assert state.render_environment(project) != before

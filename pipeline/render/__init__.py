@@ -8,6 +8,10 @@ a document plan with its texts) goes through three steps:
            outside templates/, every logged warning an error
   fit      the layout boxes are checked: every string printed in full, cards
            inside their safe area, the right number of pages, no tiny text
+  fill     once it fits, the lists are spread over each page's empty foot
+           (kept only if it still fits)
+  prepress the PDF made PDF/X-4 for the press: CMYK, output intent, unique
+           font subset tags, Latin words in Arabic script tagged with /Lang
 """
 
 from pipeline.document import FORMATS, FormatSpec, sheet_geometry

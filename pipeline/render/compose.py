@@ -9,10 +9,17 @@ the numbers filled in for placeholders (and phone numbers already written in
 it) get markup, each in `<bdi dir="ltr">` so that right-to-left text never
 reverses them. A number on the registry's do-not-print list is refused even
 when a translator wrote it into a text.
+
+Every text is set with its language's quotes and apostrophes
+(`pipeline.typography.typeset`) before it is escaped; `{date}` is the registry's
+compile date written the edition's way (Babel); in Arabic-script languages each
+run of Latin words is tagged with its language. The QR code's alternative text
+is the plan's `qr_alt` string.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from collections.abc import Callable, Sequence
@@ -28,11 +35,14 @@ from pipeline.document import CROP_MARK_MM, PrintJob
 from pipeline.errors import RenderError
 from pipeline.hotlines import PLACEHOLDER_CATEGORIES
 from pipeline.spans import PHONE_RE, PLACEHOLDER_RE, digits_of
+from pipeline.typography import format_local_date, tag_foreign_words, typeset
 
 QR_QUIET_ZONE = 4  # modules of white around a QR code
 HIGHLIGHT_CLASS = "proof-highlight"  # a proof's string outlined for the review desk (base.css)
 STRING_TAGS = frozenset({"span", "p", "li", "h1", "h2", "h3", "div"})
 _INDENTATION_RE = re.compile(r"\n[ \t]+")
+FOREIGN_WORDS_LANGUAGE = "en"  # the language Latin words in Arabic-script text are tagged with
+FOREIGN_WORDS_SCRIPTS = frozenset({"Arab"})  # scripts whose Latin words are tagged
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +70,7 @@ class _Texts:
         text = self.job.texts.get(string_id)
         if text is None or not text.strip():
             raise self.fail(f"no text for string {string_id!r} in {self.plan.language}")
-        return text
+        return typeset(text, self.plan.language)
 
     def __call__(self, string_id: str, css_class: str = "", tag: str = "span") -> Markup:
         """The string as `<tag class="s css_class" data-string="id">`, filled and escaped.
@@ -73,6 +83,8 @@ class _Texts:
         text = self.text(string_id)
         self.used.add(string_id)
         body = self.fill(text, string_id)
+        if self.plan.script in FOREIGN_WORDS_SCRIPTS:
+            body = Markup(tag_foreign_words(str(body), FOREIGN_WORDS_LANGUAGE))
         classes = f"s {css_class}".strip()
         if string_id == self.highlight:
             classes += f" {HIGHLIGHT_CLASS}"
@@ -82,6 +94,12 @@ class _Texts:
         """The text with placeholders filled, for metadata such as the PDF title."""
         return str(self.fill(self.text(string_id), string_id).striptags())
 
+    def alt(self, string_id: str) -> str:
+        """A string printed as alternative text (read aloud, not drawn): plain, and counted as printed."""
+        text = self.plain(string_id)
+        self.used.add(string_id)
+        return text
+
     def fill(self, text: str, string_id: str) -> Markup:
         """Escape a text and fill its placeholders; numbers come out as `<bdi dir="ltr">`."""
         pieces: list[Markup] = []
@@ -90,8 +108,9 @@ class _Texts:
             pieces.append(self._escape_plain(text[position:match.start()], string_id))
             position = match.end()
             name = match.group(1)
-            if name == "date":
-                pieces.append(number_markup(self.plan.registry_compiled))
+            if name == "date":  # the registry's compile date, written the edition's way
+                written = format_local_date(dt.date.fromisoformat(self.plan.registry_compiled), self.plan.language, self.plan.region)
+                pieces.append(Markup("<bdi>{}</bdi>").format(written))
                 continue
             category = PLACEHOLDER_CATEGORIES.get(name)
             if category is None:
@@ -121,11 +140,11 @@ class _Texts:
 
 
 @functools.lru_cache(maxsize=64)
-def qr_svg(url: str) -> Markup:
+def qr_svg(url: str, title: str) -> Markup:
     """A QR code as inline SVG: error correction Q, a quiet zone of 4 modules."""
     code = segno.make(url, error="q", micro=False, boost_error=False)
     # svg_inline escapes the title; the title is the figure's alternative text in the tagged PDF.
-    return Markup(code.svg_inline(border=QR_QUIET_ZONE, dark="#111111", light="#ffffff", omitsize=True, title=url))
+    return Markup(code.svg_inline(border=QR_QUIET_ZONE, dark="#000000", light="#ffffff", omitsize=True, title=title))
 
 
 def number_markup(number: str) -> Markup:
@@ -178,7 +197,7 @@ class Composer:
             "sheet": plan.sheet,
             "crop_mark_mm": CROP_MARK_MM,
             "qr_url": plan.qr,
-            "qr": qr_svg(plan.qr) if plan.qr else None,
+            "qr": qr_svg(plan.qr, t.alt(plan.back.qr_alt) if plan.back.qr_alt else plan.qr) if plan.qr else None,
             "fit_problems": list(fit_problems),
             "document_errors": list(job.document_errors),  # check errors not tied to one string (proofs)
             "compact": compact,

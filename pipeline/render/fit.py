@@ -1,4 +1,7 @@
-"""Whether a laid-out document fits: the only code that walks WeasyPrint's layout boxes.
+"""Whether a laid-out document fits: the code that walks WeasyPrint's layout boxes.
+
+(fill.py measures a fitting document's empty foot through this module's
+`box_children` and `box_classes`; nothing else reads boxes.)
 
 WeasyPrint never says when text does not fit. `check_layout` reads the boxes of a
 laid-out document and raises `FitError` naming what is wrong: a string not laid
@@ -90,12 +93,14 @@ class _CardFit:
     strings_outside: tuple[str, ...]  # strings with text outside it, in document order
 
 
-def _children(box: object) -> list[Any]:
+def box_children(box: object) -> list[Any]:
+    """A box's children, absolutely placed ones included (fill.py reads boxes the same way)."""
     children = getattr(box, "children", None) or []
     return [child._box if isinstance(child, AbsolutePlaceholder) else child for child in children]
 
 
-def _classes(box: object) -> list[str]:
+def box_classes(box: object) -> list[str]:
+    """The CSS classes of the element a box lays out; none for generated content."""
     element = getattr(box, "element", None)
     if element is None or "::" in (getattr(box, "element_tag", None) or ""):
         return []
@@ -103,14 +108,14 @@ def _classes(box: object) -> list[str]:
 
 
 def _has_class(box: object, name: str) -> bool:
-    return name in _classes(box) or any(_has_class(child, name) for child in _children(box))
+    return name in box_classes(box) or any(_has_class(child, name) for child in box_children(box))
 
 
 def _boxes_with_class(box: object, name: str) -> Iterator[boxes.Box]:
-    if name in _classes(box):
+    if name in box_classes(box):
         yield box
         return
-    for child in _children(box):
+    for child in box_children(box):
         yield from _boxes_with_class(child, name)
 
 
@@ -148,7 +153,7 @@ def _card_fit(card: boxes.Box) -> _CardFit:
 
     def visit(box: object, string_id: str | None) -> None:
         nonlocal worst
-        if PROOF_OVERLAY_CLASS in _classes(box):
+        if PROOF_OVERLAY_CLASS in box_classes(box):
             return  # a proof's mark floats over the card; it is not the card's content
         string_id = _string_of(box, string_id)
         report = string_id
@@ -167,11 +172,11 @@ def _card_fit(card: boxes.Box) -> _CardFit:
             worst = max(worst, amount)
             if report:
                 outside[report] = None
-        for child in _children(box):
+        for child in box_children(box):
             visit(child, string_id)
 
     visit(card, None)
-    side = "back" if "back" in _classes(card) else "front"
+    side = "back" if "back" in box_classes(card) else "front"
     return _CardFit(side, worst, tuple(outside))
 
 
@@ -179,7 +184,7 @@ def _first_string(box: object) -> str | None:
     found = _string_of(box, None)
     if found:
         return found
-    for child in _children(box):
+    for child in box_children(box):
         found = _first_string(child)
         if found:
             return found
@@ -202,7 +207,7 @@ def _laid_out_strings(page_boxes: Sequence[boxes.Box]) -> tuple[dict[str, Counte
             found.setdefault(string_id, Counter()).update(_normalise(box.text))
             size_pt = box.style["font_size"] * 0.75  # CSS px to pt
             sizes[string_id] = min(size_pt, sizes.get(string_id, size_pt))
-        for child in _children(box):
+        for child in box_children(box):
             visit(child, string_id)
 
     for page_box in page_boxes:

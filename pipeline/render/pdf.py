@@ -13,13 +13,16 @@ the format and what is wrong: a glyph no installed font can draw (WeasyPrint
 logs ".notdef glyph" and draws tofu), any other warning or error it logs (bad
 CSS, an image it could not load), a resource outside templates/ (only files
 under that folder are ever read), and whatever `fit.check_layout` finds.
-Finals and proofs are written as PDF/UA-1 (tagged, with the document language);
-the same job gives the same bytes.
+Once a document fits, its lists are spread over each page's or card face's
+empty foot (`fill.spread_css`), kept only if it still fits. Finals and proofs
+are written as PDF/UA-1 (tagged, with the document language), then made PDF/X-4
+for the press (`prepress.prepare_for_press`); the same job gives the same bytes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import mimetypes
 import re
@@ -40,7 +43,9 @@ from pipeline.content import Edition, Source
 from pipeline.document import FORMATS, FormatSpec, PrintJob, ProofRow, make_job, plan_document
 from pipeline.errors import FitError, RenderError
 from pipeline.render.compose import Composer
+from pipeline.render.fill import spread_css
 from pipeline.render.fit import check_layout
+from pipeline.render.prepress import prepare_for_press
 
 LOGGER = logging.getLogger(__name__)
 PDF_VARIANT = "pdf/ua-1"
@@ -194,7 +199,11 @@ class Renderer:
         return self.render_job(job, highlight)
 
     def render_job(self, job: PrintJob, highlight: str = "") -> RenderedDocument:
-        """Render one job; RenderError if anything would print wrong (`highlight`: see Composer.compose)."""
+        """Render one job; RenderError if anything would print wrong.
+
+        `highlight` outlines one string (see Composer.compose): such a proof is the review
+        desk's screen preview, so it is left in RGB instead of being converted for the press.
+        """
         plan = job.plan
         spec = plan.format
         where = plan.where
@@ -208,6 +217,7 @@ class Renderer:
         # by laying out the one card (far cheaper than a whole sheet that does not fit).
         misfit: FitError | None = None
         fit_problems: tuple[str, ...] = ()
+        printed = dt.date.fromisoformat(plan.registry_compiled)  # the PDF's creation date
         styles: tuple[bool, ...] = (False,)
         if spec.kind == "card":
             styles = (False, True)
@@ -217,7 +227,9 @@ class Renderer:
             composed = self.composer.compose(job, compact=compact, highlight=highlight)
             try:
                 last = compact == styles[-1]
-                document, pdf = self._lay_out(composed.html, spec, where, job.texts, composed.used, check=True, diagnose=last)
+                document = self._lay_out(composed.html, spec, where, job.texts, composed.used, check=True, diagnose=last)
+                document = self._fill_pages(composed.html, spec, where, job.texts, composed.used, document)
+                pdf = self._write_pdf(document, spec, printed, where, job.texts, composed.used, press=not highlight)
                 if spec.kind == "card":  # a sheet of the same edition and texts takes the same style
                     self._card_verdicts[job.digest()] = not compact
                 break
@@ -229,7 +241,8 @@ class Renderer:
             # A proof still shows the reviewer what would print, with the fit problem on its review page.
             fit_problems = (str(misfit).split(": ", 1)[-1],)
             composed = self.composer.compose(job, compact=True, fit_problems=fit_problems, highlight=highlight)
-            document, pdf = self._lay_out(composed.html, spec, where, job.texts, composed.used, check=False)
+            document = self._lay_out(composed.html, spec, where, job.texts, composed.used, check=False)
+            pdf = self._write_pdf(document, spec, printed, where, job.texts, composed.used, press=not highlight)
         LOGGER.debug("rendered %s (%d pages, %d bytes)", where, len(document.pages), len(pdf))
         return RenderedDocument(plan.edition_id, spec.name, job.proof, pdf, len(document.pages), fit_problems)
 
@@ -252,29 +265,56 @@ class Renderer:
                     return True  # the sheet's own layout reports it
         return self._card_verdicts[key]
 
+    def _fill_pages(
+        self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: frozenset[str], document: weasyprint.Document,
+    ) -> weasyprint.Document:
+        """Lay out again with the lists spread over each page's empty foot, if that still fits."""
+        extra = spread_css(document, "large" if spec.kind == "flyer" and spec.pages is None else spec.kind)
+        if not extra:
+            return document
+        try:
+            return self._lay_out(html_text, spec, where, texts, used, check=True, diagnose=False, extra_css=extra)
+        except FitError:
+            return document
+
     def _lay_out(
         self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: frozenset[str], check: bool,
-        diagnose: bool = True,
-    ) -> tuple[weasyprint.Document, bytes]:
-        """Lay out and write the PDF; with `check`, FitError when it does not fit (saying by how much if `diagnose`)."""
+        diagnose: bool = True, extra_css: str = "",
+    ) -> weasyprint.Document:
+        """Lay out; with `check`, FitError when it does not fit (saying by how much if `diagnose`)."""
+        stylesheets = self.stylesheets[spec.name]
         with _weasyprint_logs() as messages:
             try:
+                if extra_css:  # the lists spread over the empty foot (fill.py)
+                    stylesheets = [*stylesheets, weasyprint.CSS(string=extra_css, font_config=self.font_config)]
                 html = weasyprint.HTML(string=html_text, base_url=self.base_url, url_fetcher=self.fetcher)
-                document = html.render(
+                document: weasyprint.Document = html.render(
                     font_config=self.font_config,
-                    stylesheets=self.stylesheets[spec.name],
+                    stylesheets=stylesheets,
                     pdf_variant=PDF_VARIANT,
                     cache=self.image_cache,
                 )
                 if check:
                     again = (lambda html: self._lay_out_unbounded(html, spec)) if diagnose else None
                     check_layout(html, document, spec, where, again)
-                pdf: bytes = document.write_pdf(pdf_variant=PDF_VARIANT)
             except FatalURLFetchingError as exc:
                 raise RenderError(f"{where}: {exc.__cause__ or exc}") from None
         if messages:
             raise RenderError(f"{where}: {describe_log(messages, texts, used)}")
-        return document, pdf
+        return document
+
+    @staticmethod
+    def _write_pdf(
+        document: weasyprint.Document, spec: FormatSpec, printed: dt.date, where: str, texts: dict[str, str], used: frozenset[str],
+        press: bool = True,
+    ) -> bytes:
+        """The PDF/UA-1 bytes WeasyPrint writes, made PDF/X-4 for the press (unless `press` is False:
+        a screen preview keeps its RGB); RenderError if WeasyPrint logs anything."""
+        with _weasyprint_logs() as messages:
+            pdf: bytes = document.write_pdf(pdf_variant=PDF_VARIANT)
+        if messages:
+            raise RenderError(f"{where}: {describe_log(messages, texts, used)}")
+        return prepare_for_press(pdf, spec.bleed_mm, printed) if press else pdf
 
     def _lay_out_unbounded(self, html: weasyprint.HTML, spec: FormatSpec) -> weasyprint.Document:
         stylesheets = [*self.stylesheets[spec.name], self._unbounded_pages]
