@@ -23,6 +23,7 @@ from pipeline.catalog import FUZZY, Catalog, CatalogEntry, read_catalog, set_pro
 from pipeline.content import Edition, Source
 from pipeline.errors import ContentError, Problem
 from pipeline.ledger import Decision, Ledger, append_decisions, make_decision, read_ledger
+from pipeline.lock import holding_project_lock
 
 ENGLISH = "en"
 
@@ -117,6 +118,7 @@ class Outcome:
     unchanged: tuple[str, ...] = ()  # already in the requested state: no new record
 
 
+@holding_project_lock(lambda source, language, string_ids, reviewer, action, *rest, **options: action)
 def decide(
     source: Source,
     language: str,

@@ -23,6 +23,7 @@ from pipeline.approval import StringState, approved_texts, blocking_strings, lan
 from pipeline.content import Edition, Source
 from pipeline.errors import RenderError
 from pipeline.fsutil import write_atomic
+from pipeline.lock import holding_project_lock
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,7 @@ class RenderJob:
     document_errors: tuple[str, ...] = ()  # check errors not about one of its strings
 
 
+@holding_project_lock("render")
 def render_pairs(
     source: Source,
     pairs: list[tuple[Edition, str]],

@@ -22,7 +22,8 @@ from pipeline.approval import ENGLISH, approved_texts
 from pipeline.build import Gate, final_path
 from pipeline.content import Source
 from pipeline.errors import ContentError, Problem
-from pipeline.fsutil import write_atomic
+from pipeline.fsutil import make_staging, swap_in, withdraw, write_atomic
+from pipeline.lock import holding_project_lock
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 CONTENT_FOLDERS = ("source", "translations", "templates")
@@ -61,6 +62,7 @@ def content_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
+@holding_project_lock("bundle")
 def build_bundle(source: Source, renderer, gate: Gate) -> Bundle:
     """Pack every final the gate allows; refuse (and withdraw the old release) if one is missing or stale."""
     root = source.project.root
@@ -110,8 +112,7 @@ def build_bundle(source: Source, renderer, gate: Gate) -> Bundle:
             )
     if problems:
         # An old release no longer matches the content: take it away rather than leave it to be shipped.
-        for stale in [release / "manifest.json", release / "outreach-release.zip", *release.glob("*/*.pdf")]:
-            stale.unlink(missing_ok=True)
+        withdraw(release)
         raise ContentError(problems)
     manifest = {
         "project": "outreach",
@@ -121,16 +122,14 @@ def build_bundle(source: Source, renderer, gate: Gate) -> Bundle:
         "files": files,
     }
     manifest_text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    for stale in release.glob("*/*.pdf"):
-        if f"{stale.parent.name}/{stale.name}" not in payload:
-            stale.unlink()
+    # Built complete beside the old release, then swapped in at once: a killed run leaves one or the other.
+    staging = make_staging(release)
     for name, data in payload.items():
-        write_atomic(release / name, data)
-    manifest_path = release / "manifest.json"
-    write_atomic(manifest_path, manifest_text)
-    zip_path = release / "outreach-release.zip"
-    write_atomic(zip_path, _zip({**payload, "manifest.json": manifest_text.encode()}))
-    return Bundle(manifest_path, zip_path, len(files))
+        write_atomic(staging / name, data)
+    write_atomic(staging / "manifest.json", manifest_text)
+    write_atomic(staging / "outreach-release.zip", _zip({**payload, "manifest.json": manifest_text.encode()}))
+    swap_in(staging, release)
+    return Bundle(release / "manifest.json", release / "outreach-release.zip", len(files))
 
 
 def _approvals(source: Source, language: str, ids: list[str], states) -> list[dict]:

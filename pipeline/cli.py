@@ -58,6 +58,22 @@ def report_errors(function):
     return wrapper
 
 
+def one_writer(what: str):
+    """Run the command under the project lock, so it reads and writes with no other writer at work."""
+
+    def decorate(function):
+        @functools.wraps(function)
+        def wrapper(ctx: "Context", *args, **kwargs):
+            from pipeline.lock import project_lock
+
+            with project_lock(ctx.project, what):
+                return function(ctx, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 def translated_language(ctx: "Context", language: str) -> str:
     """A language that has editions or a catalog (a usage error otherwise: exit 2)."""
     from pipeline.catalog import catalog_languages
@@ -142,6 +158,7 @@ def check(ctx: Context, list_checks: bool, strict: bool, max_age: int, languages
               help="Translate from this language's approved text instead of the English (pivots through English).")
 @pass_context
 @report_errors
+@one_writer("translate")
 def translate(ctx: Context, languages: tuple[str, ...], all_languages: bool, from_language: str) -> None:
     """Fill missing or stale strings with fuzzy Argos Translate drafts, offline.
 
@@ -268,6 +285,7 @@ def _decide(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, ac
 @click.option("--reviewer", required=True, help="Your name, as it should appear in the audit trail.")
 @pass_context
 @report_errors
+@one_writer("approve")
 def approve(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str) -> None:
     """Approve the current translation of each ID against the current English.
 
@@ -284,6 +302,7 @@ def approve(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str) ->
 @click.option("--reason", required=True, help="What is wrong, for the translator.")
 @pass_context
 @report_errors
+@one_writer("reject")
 def reject(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, reason: str) -> None:
     """Reject the current translation of each ID, with a reason."""
     if not reason.strip():
@@ -336,6 +355,7 @@ def _editions(source, edition_ids: tuple[str, ...]) -> list[str]:
 @click.option("--jobs", "workers", type=click.IntRange(min=1), default=None, help="Processes to render with (default: up to 2).")
 @pass_context
 @report_errors
+@one_writer("render")
 def render(ctx: Context, edition_ids: tuple[str, ...], formats: tuple[str, ...], proof: bool, workers: int | None) -> None:
     """Render final PDFs of approved editions (or proofs with --proof).
 
@@ -388,6 +408,7 @@ def _report_refusals(ctx: Context, refused) -> None:
 @main.command()
 @pass_context
 @report_errors
+@one_writer("bundle")
 def bundle(ctx: Context) -> None:
     """Pack every current final into output/release/ with a manifest and a zip."""
     from pipeline.build import Gate
@@ -401,6 +422,7 @@ def bundle(ctx: Context) -> None:
 @main.command()
 @pass_context
 @report_errors
+@one_writer("build")
 def build(ctx: Context) -> None:
     """Render every edition (final where approved, else a proof), print a summary, bundle the finals."""
     from pipeline.build import Gate, default_workers, plan, render_pairs
@@ -511,6 +533,7 @@ def export_xliff_command(ctx: Context, language: str, output: Path | None) -> No
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_context
 @report_errors
+@one_writer("import-xliff")
 def import_xliff_command(ctx: Context, file: Path) -> None:
     """Write the changed translations in an XLIFF 1.2 FILE back into its language's PO.
 

@@ -27,6 +27,7 @@ from pipeline.catalog import FUZZY, Catalog, provenance_lines, read_catalog, set
 from pipeline.content import Source
 from pipeline.errors import ContentError, Problem
 from pipeline.ledger import read_ledger
+from pipeline.lock import holding_project_lock
 
 SKIPPED_STATES = (State.APPROVED, State.MISSING)
 KEYS_HELP = "[a]pprove  [e]dit  [E]dit in $EDITOR  [r]eject  [s]kip  [q]uit"
@@ -139,6 +140,7 @@ def mark_person_text(entry: polib.POEntry, text: str, origin: str, findings: lis
     set_provenance(entry, [origin, *(f"check: {f.message} [{f.check}]" for f in errors)])
 
 
+@holding_project_lock("review")
 def save_edit(source: Source, language: str, string_id: str, text: str, reviewer: str, now: dt.datetime) -> None:
     """Write a reviewer's new wording for one string into the language's PO."""
     catalog = _synced_catalog(source, language)

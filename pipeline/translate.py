@@ -26,6 +26,7 @@ from pipeline.approval import State, string_states
 from pipeline.catalog import FUZZY, Catalog, read_catalog, set_provenance, sync_catalog, write_catalog
 from pipeline.content import Source
 from pipeline.ledger import read_ledger
+from pipeline.lock import holding_project_lock
 from pipeline.models import MISSING_MODEL_HELP, NO_TRANSLATE_EXTRA, ModelError, ModelInfo, find_model
 from pipeline.spans import Span, protected_spans
 
@@ -197,6 +198,7 @@ def _is_machine(entry) -> bool:
     return any(line.startswith("outreach: machine draft") for line in entry.tcomment.splitlines())
 
 
+@holding_project_lock("translate")
 def draft_language(
     source: Source,
     language: str,

@@ -34,6 +34,7 @@ from pipeline.catalog import MARK, Catalog, provenance_lines, read_catalog, sync
 from pipeline.content import Source
 from pipeline.errors import ContentError, Problem
 from pipeline.ledger import read_ledger
+from pipeline.lock import holding_project_lock
 from pipeline.review import mark_person_text
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
@@ -181,6 +182,7 @@ class XliffUnit:
     problem: str = ""  # why the unit cannot be imported, if it cannot
 
 
+@holding_project_lock("import-xliff")
 def import_xliff(source: Source, path: Path, now: dt.datetime) -> ImportReport:
     """Write the changed targets of an XLIFF 1.2 file into its language's PO."""
     language, units = read_xliff(source, path)

@@ -1,0 +1,119 @@
+"""One writer at a time: the project lock every read-modify-write of shared files takes.
+
+Approving, rejecting, reviewing, translating and importing XLIFF rewrite PO files
+and ledgers; rendering, building and bundling rewrite output/. Each does so
+inside `project_lock(project, what)`, and reads the files it changes only after
+taking it, so two commands on one project never lose each other's work. A second
+writer waits, and says so (through the package logger, or the `waiting`
+callback) once it has waited two seconds. The lock is `filelock`'s FileLock,
+which on Linux and macOS is flock(2): the kernel releases it when the holding
+process dies, however it dies, so a lock left by a killed run is simply free.
+
+The lock is reentrant within one process (a stage that takes it may call another
+that does). Taking it from the outside also cleans up after killed runs: stray
+temporary files of `write_atomic` and an interrupted release swap (see fsutil).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from pipeline.fsutil import recover_output, sweep_temp_files, write_atomic
+from pipeline.project import Project
+
+LOCK_NAME = ".outreach.lock"
+OWNER_NAME = ".outreach.lock.owner"
+WAIT_NOTICE_SECONDS = 2.0
+
+log = logging.getLogger("outreach")
+
+_held: dict[Path, int] = {}  # lock file -> depth, in this process
+_guard = threading.RLock()
+
+
+def lock_path(project: Project) -> Path:
+    return project.root / LOCK_NAME
+
+
+def _owner(project: Project) -> str:
+    """Who holds the lock, as the holder wrote it ("pid N, approve"), or "" when unknown."""
+    try:
+        record = json.loads((project.root / OWNER_NAME).read_text(encoding="utf-8"))
+        return f"pid {int(record['pid'])}, {record['what']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
+@contextmanager
+def project_lock(
+    project: Project,
+    what: str,
+    waiting: Callable[[str], None] | None = None,
+    notice_after: float = WAIT_NOTICE_SECONDS,
+) -> Iterator[None]:
+    """Hold the project's lock for the body; wait for another writer rather than race it.
+
+    `what` names the command for a waiting writer's message. `waiting(message)` is
+    called once when the lock is still taken after `notice_after` seconds (default:
+    the package logger's warning channel).
+    """
+    path = lock_path(project)
+    with _guard:
+        depth = _held.get(path, 0)
+        if depth:
+            _held[path] = depth + 1
+    if depth:
+        try:
+            yield
+        finally:
+            with _guard:
+                _held[path] -= 1
+        return
+
+    lock = FileLock(str(path), is_singleton=False)
+    try:
+        lock.acquire(timeout=notice_after)
+    except Timeout:
+        holder = _owner(project) or "another process"
+        (waiting or log.warning)(f"waiting for another outreach command ({holder}) to finish…")
+        lock.acquire(timeout=-1)
+    try:
+        with _guard:
+            _held[path] = 1
+        write_atomic(project.root / OWNER_NAME, json.dumps({"pid": os.getpid(), "what": what}) + "\n")
+        # Whatever a killed run left behind is ours to clean up now: nobody else is writing.
+        recover_output(project.output)
+        sweep_temp_files([project.output, project.translations, project.root])
+        yield
+    finally:
+        with _guard:
+            _held.pop(path, None)
+        lock.release()
+
+
+def holding_project_lock(what: str | Callable[..., str]) -> Callable:
+    """Decorate a stage whose first argument has a `.project` (a Source) or is a Project: run it under the lock.
+
+    `what` names the command, or is a function of the stage's arguments that does.
+    """
+
+    def decorate(function: Callable) -> Callable:
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            first = args[0]
+            project = first if isinstance(first, Project) else first.project
+            with project_lock(project, what(*args, **kwargs) if callable(what) else what):
+                return function(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
