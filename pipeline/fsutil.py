@@ -8,7 +8,7 @@ release) with one staged beside it: one atomic exchange where the kernel offers
 it (Linux renameat2), else two renames through `.NAME.old`, which
 `recover_output` puts back if a run died between them.
 
-`OUTREACH_FAULT=<point>` makes the process exit at that point (`os._exit`),
+`OUTREACH_FAULT=<point>[#N]` makes the process exit at that point (`os._exit`),
 for the fault-injection tests: a kill at the most delicate instant.
 """
 
@@ -32,9 +32,19 @@ STAGING = re.compile(r"^\.(?P<name>.+)\.(?:tmp|trash)-[a-z0-9_]{8}$")
 SWAPPED_OUT = re.compile(r"^\.(?P<name>.+)\.old$")
 
 
+_passed: dict[str, int] = {}
+
+
 def fault_point(name: str) -> None:
-    """Exit at once, as a kill would, when OUTREACH_FAULT names this point (tests only)."""
-    if os.environ.get(FAULT_ENV) == name:
+    """Exit at once, as a kill would, when OUTREACH_FAULT names this point (tests only).
+
+    `NAME` exits the first time the point is reached, `NAME#N` the N-th time.
+    """
+    wanted = os.environ.get(FAULT_ENV)
+    if not wanted or not wanted.startswith(name):
+        return
+    _passed[name] = _passed.get(name, 0) + 1
+    if wanted in (name if _passed[name] == 1 else "", f"{name}#{_passed[name]}"):
         os._exit(FAULT_EXIT_CODE)
 
 

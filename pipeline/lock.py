@@ -27,7 +27,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from pipeline.fsutil import recover_output, sweep_temp_files, write_atomic
+from pipeline.fsutil import recover_output, sweep_temp_files
 from pipeline.project import Project
 
 LOCK_NAME = ".outreach.lock"
@@ -89,10 +89,11 @@ def project_lock(
     try:
         with _guard:
             _held[path] = 1
-        write_atomic(project.root / OWNER_NAME, json.dumps({"pid": os.getpid(), "what": what}) + "\n")
+        # Only a hint for waiting writers (a torn record reads as "another process"): written in place.
+        (project.root / OWNER_NAME).write_text(json.dumps({"pid": os.getpid(), "what": what}) + "\n", encoding="utf-8")
         # Whatever a killed run left behind is ours to clean up now: nobody else is writing.
         recover_output(project.output)
-        sweep_temp_files([project.output, project.translations, project.root])
+        sweep_temp_files([project.output, project.translations])
         yield
     finally:
         with _guard:
