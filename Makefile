@@ -10,11 +10,12 @@ STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 FONT_PACKAGES := fonts-noto-core fonts-noto-cjk libharfbuzz-subset0 poppler-utils gettext
 
-.PHONY: install fonts demo test build check bench-translate update-references clean help
+.PHONY: install fonts demo test soak build check bench-translate update-references clean help
 
 help:
 	@echo "make demo             install, check the content, render every edition, bundle the finals"
 	@echo "make test             install, run the test suite"
+	@echo "make soak             two writers racing on one project: 5,000 random sequences (a few minutes)"
 	@echo "make check            validate source, registry, translations and ledgers"
 	@echo "make bench-translate  measure the translate stage against bare CTranslate2"
 	@echo "make update-references  regenerate the reference images of the visual tests"
@@ -48,6 +49,9 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+soak: install
+	OUTREACH_SOAK_EXAMPLES=5000 $(BIN)/python -m pytest -q tests/test_race_stateful.py
 
 bench-translate: install
 	$(BIN)/python tests/tools/bench_translate.py

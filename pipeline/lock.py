@@ -118,3 +118,9 @@ def holding_project_lock(what: str | Callable[..., str]) -> Callable:
         return wrapper
 
     return decorate
+
+
+def holds_project_lock(project: Project) -> bool:
+    """Whether this process holds the project's lock now."""
+    with _guard:
+        return _held.get(lock_path(project), 0) > 0

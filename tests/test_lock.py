@@ -240,3 +240,57 @@ def test_owner_record_names_the_command(project):
     with project_lock(project, "import-xliff"):
         record = json.loads((project.root / OWNER_NAME).read_text())
     assert record == {"pid": os.getpid(), "what": "import-xliff"}
+
+
+def test_every_write_to_translations_and_output_holds_the_lock(es_project, monkeypatch):
+    """Run each writing command and watch every file it writes or removes: the lock is held each time."""
+    from click.testing import CliRunner
+
+    from pipeline import fsutil
+    from pipeline.cli import main
+    from pipeline.lock import holds_project_lock
+
+    project = Project(es_project)
+    (es_project / "source" / "editions.yaml").write_text(
+        "editions:\n  - id: en-US\n    language: en\n    region: US\n    formats: [card]\n"
+        "    hotlines: [emergency, drug_alcohol_helpline, poison_centre]\n"
+    )
+    unlocked = []
+    real_write, real_unlink = fsutil.write_atomic, Path.unlink
+
+    shared = (str(project.translations), str(project.output))
+
+    def watched_write(path, data):
+        if str(path).startswith(shared) and not holds_project_lock(project):
+            unlocked.append(("write", path))
+        real_write(path, data)
+
+    def watched_unlink(self, *args, **kwargs):
+        if str(self).startswith(shared) and not holds_project_lock(project):
+            unlocked.append(("remove", self))
+        real_unlink(self, *args, **kwargs)
+
+    for module in ("pipeline.fsutil", "pipeline.catalog", "pipeline.ledger", "pipeline.build", "pipeline.bundle"):
+        monkeypatch.setattr(f"{module}.write_atomic", watched_write)
+    monkeypatch.setattr(Path, "unlink", watched_unlink)
+
+    def run(*args, input=None):
+        result = CliRunner().invoke(main, ["--project", str(es_project), *args], input=input, catch_exceptions=False)
+        assert result.exit_code in (0, 1), result.output
+        return result
+
+    run("approve", "es", "call-emergency", "give-naloxone", "--reviewer", "R")
+    run("reject", "es", "give-naloxone", "--reviewer", "R", "--reason", "revisar")
+    run("review", "es", "--reviewer", "R", input="e\nPide ayuda ya\na\nq\n")
+    run("export-xliff", "es", "-o", str(es_project / "es.xlf"))
+    xlf = es_project / "es.xlf"
+    xlf.write_text(xlf.read_text().replace("Pide ayuda ya", "Pide ayuda ahora"))
+    run("import-xliff", str(xlf))
+    run("render")
+    run("bundle")
+    run("build")
+    (es_project / "source" / "facts.yaml").write_text((es_project / "source" / "facts.yaml").read_text().replace("Call {emergency} now,", "Call {emergency} right now,"))
+    run("render")  # the English card is withdrawn: its final removed
+    run("bundle")  # and the release with it
+    assert not (es_project / "output" / "final" / "en-US" / "card.pdf").exists()
+    assert unlocked == []
