@@ -9,8 +9,8 @@ callback) once it has waited two seconds. The lock is `filelock`'s FileLock,
 which on Linux and macOS is flock(2): the kernel releases it when the holding
 process dies, however it dies, so a lock left by a killed run is simply free.
 
-The lock is reentrant within one process (a stage that takes it may call another
-that does). Taking it from the outside also cleans up after killed runs: stray
+The lock is reentrant within one thread (a stage that takes it may call another
+that does); other threads of the same process wait like other processes. Taking it from the outside also cleans up after killed runs: stray
 temporary files of `write_atomic` and an interrupted release swap (see fsutil).
 """
 
@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,8 +37,10 @@ WAIT_NOTICE_SECONDS = 2.0
 
 log = logging.getLogger("outreach")
 
-_held: dict[Path, int] = {}  # lock file -> depth, in this process
-_guard = threading.RLock()
+_depth: dict[Path, int] = {}  # lock file -> how many times the holding thread has taken it
+_holder: dict[Path, int] = {}  # lock file -> the holding thread
+_gates: dict[Path, threading.RLock] = {}  # one thread of this process at a time, before the file lock
+_guard = threading.Lock()
 
 
 def lock_path(project: Project) -> Path:
@@ -68,37 +71,47 @@ def project_lock(
     """
     path = lock_path(project)
     with _guard:
-        depth = _held.get(path, 0)
-        if depth:
-            _held[path] = depth + 1
-    if depth:
+        gate = _gates.setdefault(path, threading.RLock())
+    started = time.monotonic()
+    told = []
+
+    def tell() -> None:
+        if not told:
+            told.append(True)
+            holder = _owner(project) or "another process"
+            (waiting or log.warning)(f"waiting for another outreach command ({holder}) to finish…")
+
+    if not gate.acquire(timeout=notice_after):
+        tell()
+        gate.acquire()
+    try:
+        if _depth.get(path, 0):  # this thread holds it already
+            _depth[path] += 1
+            try:
+                yield
+            finally:
+                _depth[path] -= 1
+            return
+        lock = FileLock(str(path), is_singleton=False)
         try:
+            lock.acquire(timeout=-1 if told else max(0.0, notice_after - (time.monotonic() - started)))
+        except Timeout:
+            tell()
+            lock.acquire(timeout=-1)
+        try:
+            _depth[path], _holder[path] = 1, threading.get_ident()
+            # Only a hint for waiting writers (a torn record reads as "another process"): written in place.
+            (project.root / OWNER_NAME).write_text(json.dumps({"pid": os.getpid(), "what": what}) + "\n", encoding="utf-8")
+            # Whatever a killed run left behind is ours to clean up now: nobody else is writing.
+            recover_output(project.output)
+            sweep_temp_files([project.output, project.translations])
             yield
         finally:
-            with _guard:
-                _held[path] -= 1
-        return
-
-    lock = FileLock(str(path), is_singleton=False)
-    try:
-        lock.acquire(timeout=notice_after)
-    except Timeout:
-        holder = _owner(project) or "another process"
-        (waiting or log.warning)(f"waiting for another outreach command ({holder}) to finish…")
-        lock.acquire(timeout=-1)
-    try:
-        with _guard:
-            _held[path] = 1
-        # Only a hint for waiting writers (a torn record reads as "another process"): written in place.
-        (project.root / OWNER_NAME).write_text(json.dumps({"pid": os.getpid(), "what": what}) + "\n", encoding="utf-8")
-        # Whatever a killed run left behind is ours to clean up now: nobody else is writing.
-        recover_output(project.output)
-        sweep_temp_files([project.output, project.translations])
-        yield
+            _depth.pop(path, None)
+            _holder.pop(path, None)
+            lock.release()
     finally:
-        with _guard:
-            _held.pop(path, None)
-        lock.release()
+        gate.release()
 
 
 def holding_project_lock(what: str | Callable[..., str]) -> Callable:
@@ -121,6 +134,6 @@ def holding_project_lock(what: str | Callable[..., str]) -> Callable:
 
 
 def holds_project_lock(project: Project) -> bool:
-    """Whether this process holds the project's lock now."""
-    with _guard:
-        return _held.get(lock_path(project), 0) > 0
+    """Whether the calling thread holds the project's lock now."""
+    path = lock_path(project)
+    return _depth.get(path, 0) > 0 and _holder.get(path) == threading.get_ident()
