@@ -176,7 +176,7 @@ def recover_output(folder: Path) -> list[str]:
     is missing, deleted otherwise. Staging (`.NAME.tmp-*`) and trash folders are
     half-built or half-deleted: deleted. Returns what was done, for the log.
     """
-    done = []
+    done: list[str] = []
     if not folder.is_dir():
         return done
     for path in sorted(folder.iterdir()):

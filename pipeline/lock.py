@@ -28,6 +28,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from pipeline.errors import ContentError, Problem
 from pipeline.fsutil import recover_output, sweep_temp_files
 from pipeline.project import Project
 
@@ -73,7 +74,7 @@ def project_lock(
     with _guard:
         gate = _gates.setdefault(path, threading.RLock())
     started = time.monotonic()
-    told = []
+    told: list[bool] = []
 
     def tell() -> None:
         if not told:
@@ -98,6 +99,8 @@ def project_lock(
         except Timeout:
             tell()
             lock.acquire(timeout=-1)
+        except OSError as exc:  # a read-only project, say: say so, rather than write unguarded
+            raise ContentError([Problem(path, None, f"cannot take the project lock: {exc.strerror or exc}")], unusable=True) from None
         try:
             _depth[path], _holder[path] = 1, threading.get_ident()
             # Only a hint for waiting writers (a torn record reads as "another process"): written in place.

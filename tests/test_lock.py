@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
+
 from pipeline.ledger import read_ledger
 from pipeline.project import Project
 
@@ -168,7 +168,7 @@ def test_leftover_temporaries_of_a_killed_write_are_swept_by_the_next_writer(pro
     po.write_text("old complete catalog\n")
     killed = subprocess.run(
         [sys.executable, "-c", "import sys; from pathlib import Path; from pipeline.fsutil import write_atomic; write_atomic(Path(sys.argv[1]), 'new')", str(po)],
-        env={**ENV, "OUTREACH_FAULT": "write-before-replace"},
+        env={**ENV, "OUTREACH_FAULT": "write-before-replace"}, check=False,
     )
     assert killed.returncode == 70
     leftovers = sorted(p.name for p in project.translations.glob(".es.po.*.tmp"))
@@ -297,3 +297,17 @@ def test_threads_of_one_process_take_turns(project):
         thread.join()
     assert overlaps == [] and len(heard) == 2
     assert not holds_project_lock(project)
+
+
+def test_a_project_where_the_lock_cannot_be_made_is_refused_cleanly(es_project):
+    """No lock, no write: exit 2 with the reason, nothing changed (here the lock's path is a folder)."""
+    (es_project / ".outreach.lock").mkdir()
+    before = (es_project / "translations" / "es.po").read_bytes()
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "--project", str(es_project), "approve", "es", "call-emergency", "--reviewer", "R"],
+        capture_output=True, text=True, env=ENV, check=False,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: .outreach.lock: cannot take the project lock: ")
+    assert (es_project / "translations" / "es.po").read_bytes() == before
+    assert not (es_project / "translations" / "ledger" / "es.jsonl").exists()

@@ -23,12 +23,17 @@ from pathlib import Path
 
 import polib
 import pytest
+from conftest import REPO, TOOLS
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
-
-from conftest import REPO, TOOLS
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    rule,
+    run_state_machine_as_test,
+)
 from make_tiny_model import build_tiny_model
+
 from pipeline import models
 from pipeline.catalog import FUZZY, read_catalog, sync_catalog
 from pipeline.content import read_source
