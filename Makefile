@@ -51,7 +51,7 @@ test: install
 	$(BIN)/python -m pytest -q
 
 soak: install
-	OUTREACH_SOAK_EXAMPLES=5000 $(BIN)/python -m pytest -q tests/test_race_stateful.py
+	OUTREACH_SOAK_EXAMPLES=5000 OUTREACH_SOAK_STEPS=4 $(BIN)/python -m pytest -q tests/test_race_stateful.py
 
 bench-translate: install
 	$(BIN)/python tests/tools/bench_translate.py

@@ -7,8 +7,8 @@ drafts with the tiny genuine Argos model, and, from the first process only, an
 author editing the English of a string. After each sequence: every ledger record
 a process reported is in the ledger and nothing else, the chain verifies, and every
 person's text is still in the PO, as a stale draft with `#| msgid` when its
-English changed since. 200 sequences by default; `make soak` runs 5,000
-(OUTREACH_SOAK_EXAMPLES).
+English changed since. 200 sequences of up to 2 steps by default; `make soak` runs
+5,000 of up to 4 (OUTREACH_SOAK_EXAMPLES, OUTREACH_SOAK_STEPS).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ EDITION = """editions:
 """
 REGIONS = ("United States", "Canada", "Mexico", "Ireland", "Australia", "New Zealand")
 EXAMPLES = int(os.environ.get("OUTREACH_SOAK_EXAMPLES", "200"))
+STEPS = int(os.environ.get("OUTREACH_SOAK_STEPS", "2"))  # at most, per sequence; each step runs two operations at once
 # Projects live in memory where there is a tmpfs: the same code runs, without a disk's fsync per write.
 SCRATCH = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 
@@ -159,7 +160,7 @@ def test_two_writers_lose_nothing(template, writers):
         TwoWriters,
         settings=settings(
             max_examples=EXAMPLES,
-            stateful_step_count=3,
+            stateful_step_count=STEPS,
             deadline=None,
             database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
