@@ -68,16 +68,14 @@ def write_atomic(path: Path, data: bytes | str) -> None:
                 fault_point("write-before-replace")
                 os.replace(tmp_name, path)
             return
-        except FileNotFoundError:
-            # Swept in the instant before our flock (another writer's cleanup): write again, once.
-            if attempt == 2 or not path.parent.is_dir():
-                raise
-        except BaseException:
+        except BaseException as exc:
             try:
                 os.unlink(tmp_name)
             except FileNotFoundError:
                 pass
-            raise
+            # Swept in the instant before our flock (another writer's cleanup): write again, once.
+            if not (isinstance(exc, FileNotFoundError) and attempt == 1 and path.parent.is_dir()):
+                raise
 
 
 def _held_by_live_process(path: Path) -> bool:

@@ -311,3 +311,22 @@ def test_a_project_where_the_lock_cannot_be_made_is_refused_cleanly(es_project):
     assert result.stderr.startswith("error: .outreach.lock: cannot take the project lock: ")
     assert (es_project / "translations" / "es.po").read_bytes() == before
     assert not (es_project / "translations" / "ledger" / "es.jsonl").exists()
+
+
+def test_a_write_whose_temporary_was_swept_away_writes_again(tmp_path, monkeypatch):
+    """The instant between creating a temporary and locking it: a sweeper may take it; the write still lands."""
+    from pipeline import fsutil
+
+    target = tmp_path / "es.po"
+    real_flock, calls = fsutil.fcntl.flock, []
+
+    def swept_first(fd, operation):
+        calls.append(operation)
+        if len(calls) == 1:
+            for temp in tmp_path.glob(".es.po.*.tmp"):
+                temp.unlink()  # what another run's sweep would do
+        return real_flock(fd, operation)
+
+    monkeypatch.setattr(fsutil.fcntl, "flock", swept_first)
+    fsutil.write_atomic(target, "complete")
+    assert target.read_text() == "complete" and sorted(p.name for p in tmp_path.iterdir()) == ["es.po"]
