@@ -8,9 +8,11 @@ STAMP  := $(VENV)/.installed
 # PyTorch comes in through argostranslate -> stanza. Install this CPU build first,
 # or pip resolves the newest torch with several GB of CUDA packages.
 TORCH  := torch==2.13.0
-FONT_PACKAGES := fonts-noto-core fonts-noto-cjk libharfbuzz-subset0 poppler-utils gettext
+FONT_PACKAGES := fonts-noto-core fonts-noto-cjk libharfbuzz-subset0 poppler-utils gettext openssh-client
+# The review desk's end-to-end test drives a real browser.
+BROWSER_PACKAGES := chromium chromium-driver
 
-.PHONY: install fonts demo test soak build check bench-translate update-references clean help
+.PHONY: install fonts demo test soak build check bench-translate bench-desk update-references clean help
 
 help:
 	@echo "make demo             install, check the content, render every edition, bundle the finals"
@@ -18,6 +20,7 @@ help:
 	@echo "make soak             two writers racing on one project: 5,000 random sequences (a few minutes)"
 	@echo "make check            validate source, registry, translations and ledgers"
 	@echo "make bench-translate  measure the translate stage against bare CTranslate2"
+	@echo "make bench-desk       measure the review desk's live print preview"
 	@echo "make update-references  regenerate the reference images of the visual tests"
 	@echo "make clean            remove output/ (generated files)"
 
@@ -32,7 +35,7 @@ $(STAMP): pyproject.toml
 
 # Fonts for every script the project prints; installed only when missing (needs root or sudo).
 fonts:
-	@missing=""; for p in $(FONT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(FONT_PACKAGES) $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -55,6 +58,9 @@ soak: install
 
 bench-translate: install
 	$(BIN)/python tests/tools/bench_translate.py
+
+bench-desk: install
+	$(BIN)/python tests/tools/bench_desk.py
 
 update-references: install
 	$(BIN)/python tests/tools/update_references.py

@@ -9,21 +9,32 @@ English prints from reviewed source text: a string needs its `review` record in
 source/ (who checked it against its citations) and a sign-off in the English
 ledger (translations/ledger/en.jsonl) of exactly its current text, so editing
 the English in source/ withdraws it until someone signs off the new wording
-(`outreach approve en ID --reviewer NAME`).
+(`outreach approve en ID --key FILE`).
+
+Every decision is signed with the reviewer's SSH key, and the key decides who
+the reviewer is: it must be listed in source/reviewers.yaml for the language. A
+record whose key is no longer listed there approves nothing.
+
+Approving a string that has warnings requires naming each warning's check
+(`acknowledge`); the checks and the messages the reviewer saw go into the
+ledger record. A warning left unnamed refuses the whole approval.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
 
 from pipeline import checks
-from pipeline.catalog import FUZZY, Catalog, CatalogEntry, read_catalog, set_provenance, sync_catalog, write_catalog, provenance_lines
+from pipeline.catalog import Catalog, CatalogEntry, read_catalog, sync_catalog, write_catalog
 from pipeline.content import Edition, Source
 from pipeline.errors import ContentError, Problem
-from pipeline.ledger import Decision, Ledger, append_decisions, make_decision, read_ledger
+from pipeline.ledger import Acknowledgement, Decision, Ledger, append_decisions, make_decision, read_ledger
 from pipeline.lock import holding_project_lock
+from pipeline.reviewers import read_reviewers
+from pipeline.signing import SigningKey
 
 ENGLISH = "en"
 
@@ -46,6 +57,7 @@ class StringState:
     translation: str  # what a proof shows: the translation, or "" when missing
     entry: CatalogEntry | None
     decision: Decision | None
+    note: str = ""  # why a recorded decision no longer counts (its key is no longer listed)
 
 
 def english_states(source: Source, ledger: Ledger) -> dict[str, StringState]:
@@ -54,7 +66,10 @@ def english_states(source: Source, ledger: Ledger) -> dict[str, StringState]:
     result = {}
     for string in source.strings.values():
         decision = latest.get(string.id)
-        if decision is not None and decision.matches(string.text, string.text):
+        note = ledger.revocation(decision) if decision is not None else ""
+        if note:
+            state = State.NEEDS_REVIEW
+        elif decision is not None and decision.matches(string.text, string.text):
             state = State.REJECTED if decision.action == "reject" else State.APPROVED
         elif decision is not None:
             state = State.STALE  # signed off, but the English has changed since
@@ -62,7 +77,7 @@ def english_states(source: Source, ledger: Ledger) -> dict[str, StringState]:
             state = State.NEEDS_REVIEW
         if state is State.APPROVED and string.review is None:
             state = State.NEEDS_REVIEW
-        result[string.id] = StringState(string.id, state, string.text, string.text, None, decision)
+        result[string.id] = StringState(string.id, state, string.text, string.text, None, decision, note)
     return result
 
 
@@ -74,12 +89,14 @@ def string_states(source: Source, catalog: Catalog, ledger: Ledger) -> dict[str,
     for string in source.strings.values():
         entry = views.get(string.id)
         decision = latest.get(string.id)
+        note = ledger.revocation(decision) if decision is not None else ""
+        valid = None if note else decision
         if entry is None or not entry.translation.strip():
             state = State.MISSING
         elif entry.english != string.text or entry.previous_english is not None:
             state = State.STALE
-        elif decision is not None and decision.matches(string.text, entry.translation):
-            if decision.action == "reject":
+        elif valid is not None and valid.matches(string.text, entry.translation):
+            if valid.action == "reject":
                 state = State.REJECTED
             else:
                 state = State.APPROVED if not entry.fuzzy else State.NEEDS_REVIEW
@@ -87,7 +104,7 @@ def string_states(source: Source, catalog: Catalog, ledger: Ledger) -> dict[str,
             state = State.MACHINE if entry.is_machine else State.DRAFT
         else:
             state = State.NEEDS_REVIEW
-        result[string.id] = StringState(string.id, state, string.text, entry.translation if entry else "", entry, decision)
+        result[string.id] = StringState(string.id, state, string.text, entry.translation if entry else "", entry, decision, note)
     return result
 
 
@@ -118,28 +135,38 @@ class Outcome:
     unchanged: tuple[str, ...] = ()  # already in the requested state: no new record
 
 
-@holding_project_lock(lambda source, language, string_ids, reviewer, action, *rest, **options: action)
+@holding_project_lock(lambda *args, **options: options.get("action") or args[4])
 def decide(
     source: Source,
     language: str,
     string_ids: list[str],
-    reviewer: str,
+    key: SigningKey,
     action: str,
     now: dt.datetime,
     reason: str = "",
+    reviewer: str | None = None,
+    acknowledge: Collection[str] = (),
 ) -> Outcome:
-    """Approve or reject strings of one language: all of them, or none if any cannot be."""
-    if language == ENGLISH:
-        return _decide_english(source, string_ids, reviewer, action, now, reason)
-    if language not in source.languages:
+    """Approve or reject strings of one language, signed with `key`: all of them, or none if any cannot be.
+
+    The reviewer is the owner of `key` in source/reviewers.yaml; `reviewer`, if
+    given, must be that name. `acknowledge` names the warning checks the reviewer
+    has read and accepts; approving a string with a warning whose check is not
+    named is refused.
+    """
+    _check_acknowledgeable(source, language, acknowledge)
+    if language != ENGLISH and language not in source.languages:
         raise ContentError([Problem(source.project.source / "languages.yaml", None, f"{language!r} is not a translated language")])
-    if not reviewer.strip():
-        raise ContentError([Problem(source.project.po_path(language), None, "a reviewer name is required")])
+    signer = signer_name(source, key, language, reviewer)
+    if language == ENGLISH:
+        return _decide_english(source, string_ids, key, signer, action, now, reason, acknowledge)
     project = source.project
     catalog = read_catalog(project, language)
     ledger = read_ledger(project, language)
     sync_catalog(source, catalog)
     views = catalog.views()
+    states = string_states(source, catalog, ledger)
+    acknowledged: dict[str, tuple[Acknowledgement, ...]] = {}
     problems = []
     for string_id in string_ids:
         entry = views.get(string_id)
@@ -149,29 +176,25 @@ def decide(
         elif entry is None or not entry.translation.strip():
             problems.append(Problem(*where, f"{string_id}: there is no translation to {action}"))
         elif action == "approve":
-            for finding in checks.errors_of(checks.check_translation(source, language, string_id, entry.translation)):
+            findings = checks.check_translation(source, language, string_id, entry.translation, entry.current_back_translation)
+            for finding in checks.errors_of(findings):
                 problems.append(Problem(*where, f"{string_id}: cannot approve: {finding.message} [{finding.check}]"))
+            if states[string_id].state is not State.APPROVED:
+                acknowledged[string_id], refused = _acknowledgements(string_id, findings, acknowledge)
+                problems += [Problem(*where, message) for message in refused]
     if action == "reject" and not reason.strip():
         problems.append(Problem(catalog.path, None, "a reason is required to reject"))
     if problems:
         raise ContentError(problems)
 
-    states = string_states(source, catalog, ledger)
-    texts = {i: catalog.entry(i).msgstr for i in string_ids}
-    decisions, unchanged = _new_decisions(source, ledger, states, texts, reviewer, action, now, reason)
+    texts = {i: catalog.translation(i) for i in string_ids}
+    decisions, unchanged = _new_decisions(source, ledger, states, texts, key, signer, action, now, reason, acknowledged)
     for decision in decisions:
-        entry = catalog.entry(decision.string_id)
         # The PO shows the latest decision too, so a translator working in Poedit sees a rejection's reason.
-        kept = [line for line in provenance_lines(entry) if not line.startswith(("check", "rejected by"))]
         if action == "approve":
-            if FUZZY in entry.flags:
-                entry.flags.remove(FUZZY)
-            entry.previous_msgid = None
-            set_provenance(entry, kept)
+            catalog.approve(decision.string_id)
         else:
-            if FUZZY not in entry.flags:
-                entry.flags.insert(0, FUZZY)
-            set_provenance(entry, [*kept, f"rejected by {reviewer}, {now.date().isoformat()}: {reason}"])
+            catalog.reject(decision.string_id, f"rejected by {signer}, {now.date().isoformat()}: {reason}")
     # Ledger first: if the run dies before the catalog is written, the entry is
     # still fuzzy, so nothing counts as approved until a rerun completes it.
     if decisions:
@@ -185,10 +208,12 @@ def _new_decisions(
     ledger: Ledger,
     states: dict[str, StringState],
     texts: dict[str, str],
+    key: SigningKey,
     reviewer: str,
     action: str,
     now: dt.datetime,
     reason: str,
+    acknowledged: dict[str, tuple[Acknowledgement, ...]] | None = None,
 ) -> tuple[list[Decision], tuple[str, ...]]:
     """Chained records for each string not already in the wanted state; and the ids that were."""
     wanted = State.APPROVED if action == "approve" else State.REJECTED
@@ -198,33 +223,85 @@ def _new_decisions(
     for string_id, text in texts.items():
         if string_id in unchanged:
             continue
-        decision = make_decision(previous, ledger.language, string_id, action, reviewer, source.english(string_id), text, now, reason)
+        decision = make_decision(
+            previous, ledger.language, string_id, action, reviewer, source.english(string_id), text, now, reason, key,
+            acknowledged=(acknowledged or {}).get(string_id, ()),
+        )
         decisions.append(decision)
         previous = decision.hash
     return decisions, unchanged
 
 
-def _decide_english(source: Source, string_ids: list[str], reviewer: str, action: str, now: dt.datetime, reason: str) -> Outcome:
+def _decide_english(
+    source: Source, string_ids: list[str], key: SigningKey, reviewer: str, action: str, now: dt.datetime, reason: str,
+    acknowledge: Collection[str] = (),
+) -> Outcome:
     """Sign off (or reject) English wording as it stands in source/; source check errors block a sign-off."""
     ledger = read_ledger(source.project, ENGLISH)
+    states = english_states(source, ledger)
+    acknowledged: dict[str, tuple[Acknowledgement, ...]] = {}
     problems = []
-    source_errors = checks.errors_of(checks.check_source(source))
+    source_findings = checks.check_source(source)
     for string_id in string_ids:
         if string_id not in source.strings:
             problems.append(Problem(source.project.source, None, f"{string_id}: no such string"))
         elif action == "approve":
-            for finding in source_errors:
-                if finding.string_id == string_id:
-                    problems.append(Problem(finding.path, finding.line, f"{string_id}: cannot approve: {finding.message} [{finding.check}]"))
+            findings = [f for f in source_findings if f.string_id == string_id]
+            for finding in checks.errors_of(findings):
+                problems.append(Problem(finding.path, finding.line, f"{string_id}: cannot approve: {finding.message} [{finding.check}]"))
+            if states[string_id].state is not State.APPROVED:
+                string = source.strings[string_id]
+                acknowledged[string_id], refused = _acknowledgements(string_id, findings, acknowledge)
+                problems += [Problem(string.path, string.line, message) for message in refused]
     if action == "reject" and not reason.strip():
         problems.append(Problem(ledger.path, None, "a reason is required to reject"))
     if problems:
         raise ContentError(problems)
     texts = {i: source.english(i) for i in string_ids}
-    decisions, unchanged = _new_decisions(source, ledger, english_states(source, ledger), texts, reviewer, action, now, reason)
+    decisions, unchanged = _new_decisions(source, ledger, states, texts, key, reviewer, action, now, reason, acknowledged)
     if decisions:
         append_decisions(ledger, decisions)
     return Outcome(tuple(decisions), unchanged)
+
+
+def _check_acknowledgeable(source: Source, language: str, acknowledge: Collection[str]) -> None:
+    """Only warning checks can be acknowledged; an unknown id is a usage error (exit 2)."""
+    problems = []
+    where = source.project.ledger_path(language)
+    for check_id in sorted(set(acknowledge)):
+        if check_id not in checks.CHECKS:
+            problems.append(Problem(where, None, f"cannot acknowledge {check_id!r}: no such check (see `outreach check --list`)"))
+        elif checks.CHECKS[check_id].severity != checks.WARNING:
+            problems.append(Problem(where, None, f"cannot acknowledge {check_id!r}: it finds errors, which block approval until the text is fixed"))
+    if problems:
+        raise ContentError(problems, unusable=True)
+
+
+def _acknowledgements(
+    string_id: str, findings: list[checks.Finding], acknowledge: Collection[str]
+) -> tuple[tuple[Acknowledgement, ...], list[str]]:
+    """The string's warnings the reviewer acknowledged, and a refusal message for each one they did not."""
+    warnings = [f for f in findings if f.severity == checks.WARNING]
+    accepted = tuple(Acknowledgement(f.check, f.message) for f in warnings if f.check in acknowledge)
+    refused = [
+        f"{string_id}: cannot approve without acknowledging the warning: {f.message} [{f.check}] (once read, acknowledge it: --acknowledge {f.check}, or y in review)"
+        for f in warnings
+        if f.check not in acknowledge
+    ]
+    return accepted, refused
+
+
+def signer_name(source: Source, key: SigningKey, language: str, claimed: str | None = None) -> str:
+    """The name of the reviewer who owns `key`, if they may decide on `language`; ContentError otherwise."""
+    reviewers = read_reviewers(source.project)
+    entry = reviewers.by_key(key.public_line)
+    if entry is None:
+        raise ContentError([Problem(reviewers.path, None, f"key {key.fingerprint} ({key.path}) is not listed: only a listed reviewer can approve or reject (see `outreach reviewers add`)")])
+    if not entry.may_review(language):
+        raise ContentError([Problem(reviewers.path, entry.line, f"{entry.name} may review {', '.join(entry.languages)} only, not {language}")])
+    if claimed is not None and claimed.strip() != entry.name:
+        raise ContentError([Problem(reviewers.path, entry.line, f"--reviewer {claimed.strip()!r} does not match the key's owner {entry.name!r} (key {key.fingerprint})")])
+    return entry.name
 
 
 STATUS_COLUMNS = (State.APPROVED, State.NEEDS_REVIEW, State.DRAFT, State.MACHINE, State.STALE, State.REJECTED, State.MISSING)

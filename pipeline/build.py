@@ -74,11 +74,11 @@ class Gate:
 
 
 def final_path(source: Source, edition_id: str, format_name: str) -> Path:
-    return source.project.output / "final" / edition_id / f"{format_name}.pdf"
+    return source.project.output_path("final", edition_id, f"{format_name}.pdf")
 
 
 def proof_path(source: Source, edition_id: str, format_name: str) -> Path:
-    return source.project.output / "proof" / edition_id / f"{format_name}.pdf"
+    return source.project.output_path("proof", edition_id, f"{format_name}.pdf")
 
 
 def plan(source: Source, edition_ids: Iterable[str], formats: Iterable[str]) -> list[tuple[Edition, str]]:
@@ -163,7 +163,7 @@ def render_pairs(
 
 def _remove(path: Path) -> None:
     """Delete a generated file and its edition folder once empty."""
-    path.unlink(missing_ok=True)
+    path.unlink(missing_ok=True)  # paths come from final_path / proof_path, guarded inside output/
     try:
         path.parent.rmdir()
     except OSError:

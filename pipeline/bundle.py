@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import zipfile
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from pipeline.approval import ENGLISH, approved_texts
 from pipeline.build import Gate, final_path
 from pipeline.content import Source
 from pipeline.errors import ContentError, Problem
-from pipeline.fsutil import make_staging, swap_in, withdraw, write_atomic
+from pipeline.fsutil import guard_path, make_staging, swap_in, withdraw, write_atomic
+from pipeline.ledger import read_ledger
 from pipeline.lock import holding_project_lock
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -66,7 +68,7 @@ def content_digest(root: Path) -> str:
 def build_bundle(source: Source, renderer, gate: Gate) -> Bundle:
     """Pack every final the gate allows; refuse (and withdraw the old release) if one is missing or stale."""
     root = source.project.root
-    release = source.project.output / "release"
+    release = source.project.output_path("release")
     files = []
     problems = []
     payload: dict[str, bytes] = {}
@@ -112,24 +114,31 @@ def build_bundle(source: Source, renderer, gate: Gate) -> Bundle:
             )
     if problems:
         # An old release no longer matches the content: take it away rather than leave it to be shipped.
-        withdraw(release)
+        withdraw(guard_path(release, source.project.output))
         raise ContentError(problems)
     manifest = {
         "project": "outreach",
         "source_revision": source_revision(root),
         "content_sha256": content_digest(root),
         "registry_compiled": source.registry.compiled.isoformat(),
+        "ledger_heads": ledger_heads(source),
         "files": files,
     }
     manifest_text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     # Built complete beside the old release, then swapped in at once: a killed run leaves one or the other.
-    staging = make_staging(release)
+    staging = make_staging(guard_path(release, source.project.output))
     for name, data in payload.items():
-        write_atomic(staging / name, data)
+        write_atomic(guard_path(staging / _member_name(name), staging), data)
     write_atomic(staging / "manifest.json", manifest_text)
     write_atomic(staging / "outreach-release.zip", _zip({**payload, "manifest.json": manifest_text.encode()}))
     swap_in(staging, release)
     return Bundle(release / "manifest.json", release / "outreach-release.zip", len(files))
+
+
+def ledger_heads(source: Source) -> dict[str, str]:
+    """Each ledger's head hash by language: its newest record's hash, which chains every record before it."""
+    folder = source.project.ledger_path(ENGLISH).parent
+    return {path.stem: read_ledger(source.project, path.stem).head for path in sorted(folder.glob("*.jsonl"))}
 
 
 def _approvals(source: Source, language: str, ids: list[str], states) -> list[dict]:
@@ -152,11 +161,21 @@ def _approvals(source: Source, language: str, ids: list[str], states) -> list[di
     return records
 
 
+_MEMBER_NAME = re.compile(r"[A-Za-z0-9-]+/[A-Za-z0-9-]+\.pdf|manifest\.json")
+
+
+def _member_name(name: str) -> str:
+    """A release member name: `<edition>/<format>.pdf` or `manifest.json`, never a path that climbs out."""
+    if not _MEMBER_NAME.fullmatch(name):
+        raise ContentError([Problem(Path(name), None, "refused as a release member name (expected EDITION/FORMAT.pdf)")], unusable=True)
+    return name
+
+
 def _zip(members: dict[str, bytes]) -> bytes:
     """A zip whose bytes depend only on the members: sorted, fixed dates and permissions."""
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(members):
+        for name in sorted(map(_member_name, members)):
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED

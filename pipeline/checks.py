@@ -22,9 +22,10 @@ from pathlib import Path
 import phonenumbers
 from phonenumbers import shortnumberinfo
 
-from pipeline import spans
+from pipeline import meaning, similarity, spans, textscan
 from pipeline.content import Language, Source, SourceString
-from pipeline.hotlines import Hotline
+from pipeline.hotlines import EU_MEMBERS, Hotline, published_numbers
+from pipeline.ignorables import is_default_ignorable
 
 ERROR = "error"
 WARNING = "warning"
@@ -42,9 +43,13 @@ INVISIBLE = {
     "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # embeddings and overrides
     "\u2066", "\u2067", "\u2068", "\u2069",  # isolates
     "\u200e", "\u200f", "\u061c",  # direction marks
+    "\u2800", "\u2028", "\u2029",  # braille blank (drawn as nothing), line and paragraph separators
 }
 # Zero-width joiners are needed to shape some scripts; they are only suspicious elsewhere.
 JOINER_SCRIPTS = {"Arab", "Deva", "Beng", "Ethi"}
+# The only invisible characters a language needs: ZWNJ in Persian (می‌شود), ZWNJ and ZWJ
+# in the Indic scripts (conjunct forms). Keyed by language code, then by script.
+NEEDED_JOINERS = {"fa": {"\u200c"}, "Deva": {"\u200c", "\u200d"}, "Beng": {"\u200c", "\u200d"}}
 SCRIPT_RANGES = {
     "Latn": [(0x0041, 0x024F), (0x1E00, 0x1EFF)],
     "Cyrl": [(0x0400, 0x052F)],
@@ -94,6 +99,7 @@ class TranslationCase:
     string: SourceString
     translation: str
     regions: frozenset[str]  # regions of the editions printed in this language
+    back_translation: str = ""  # a stored machine back-translation of this very translation, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +183,7 @@ def check_phone_registry(case: TranslationCase) -> Iterator[str]:
 def check_urls(case: TranslationCase) -> Iterator[str]:
     """URLs come only from the allowlist in source/urls.yaml."""
     for url in spans.find_urls(case.translation):
-        if not any(url.startswith(prefix) for prefix in case.source.url_allowlist):
+        if not spans.url_allowed(url, case.source.url_allowlist):
             yield f"URL {url} is not in source/urls.yaml"
 
 
@@ -194,6 +200,8 @@ def check_glossary(case: TranslationCase) -> Iterator[str]:
     """Glossary terms use the approved word for the language."""
     for term, words in case.source.glossary.terms.items():
         word = words.get(case.language.code)
+        if _is_drug(case.source, term):
+            continue  # drug names: the `glossary-drug` error
         if word and spans.find_terms(case.string.text, [term]) and word.casefold() not in case.translation.casefold():
             yield f"{term!r} should be translated as {word!r}"
 
@@ -208,7 +216,7 @@ def check_untranslated(case: TranslationCase) -> Iterator[str]:
 @check("markup", ERROR, "translation")
 def check_markup(case: TranslationCase) -> Iterator[str]:
     """No HTML or other markup in the text."""
-    match = re.search(r"<\s*/?\s*[A-Za-z!][^>]*>|&[A-Za-z]+;|&#\d+;|\]\(|\*\*", case.translation)
+    match = re.search(r"<\s*/?\s*[A-Za-z!][^>]*>?|&#?[A-Za-z0-9]{2,};?|\]\(|\*\*|\{\{|\}\}|\[/?[a-z]+\]", case.translation)
     if match:
         yield f"markup {match.group(0)!r} in the text"
 
@@ -216,9 +224,10 @@ def check_markup(case: TranslationCase) -> Iterator[str]:
 @check("invisible", ERROR, "translation")
 def check_invisible(case: TranslationCase) -> Iterator[str]:
     """No invisible or direction-override characters that can disguise text."""
-    allowed = {"\u200c", "\u200d"} if case.language.script in JOINER_SCRIPTS else set()
+    allowed = NEEDED_JOINERS.get(case.language.code, NEEDED_JOINERS.get(case.language.script, set()))
     for char in sorted(set(case.translation)):
-        if (char in INVISIBLE and char not in allowed) or (unicodedata.category(char) == "Cc" and char not in "\n"):
+        hidden = char in INVISIBLE or is_default_ignorable(char) or unicodedata.category(char) in ("Cf", "Co", "Cs", "Cn")
+        if (hidden and char not in allowed) or (unicodedata.category(char) == "Cc" and char not in "\n\t"):
             yield f"invisible character U+{ord(char):04X} ({unicodedata.name(char, 'control')})"
 
 
@@ -262,10 +271,136 @@ def check_script(case: TranslationCase) -> Iterator[str]:
         yield f"only {inside} of {len(letters)} letters are in the {case.language.name} script ({case.language.script})"
 
 
-@check("wording", WARNING, "translation")
+@check("wording", ERROR, "translation")
 def check_translation_wording(case: TranslationCase) -> Iterator[str]:
     """Person-first, non-stigmatising words (source/wording.yaml)."""
     yield from _stigma(case.source, case.language.code, case.translation)
+
+
+@check("back-translation", WARNING, "translation")
+def check_back_translation(case: TranslationCase) -> Iterator[str]:
+    """The stored back-translation into English is close to the English (chrF)."""
+    english, back = case.string.text, case.back_translation
+    if back and similarity.is_low_similarity(english, back):
+        shown = back if len(back) <= 80 else back[:80] + "…"
+        yield (
+            f"the back-translation says {shown!r}: chrF {similarity.score_similarity(english, back):.0f} "
+            f"against the English (below {similarity.LOW_SIMILARITY:.0f}); check the meaning"
+        )
+
+
+# ------------------------------------------------------------------ meaning and hidden text
+
+# Scripts whose avoided words are found anywhere in a word: no spaces (Chinese, Japanese),
+# or particles and articles written onto the word (Korean 중독자가, Arabic والمدمنين).
+SPACELESS_SCRIPTS = {"Hans", "Hant", "Jpan", "Kore", "Arab"}
+SCRIPT_ALIASES = {"Latn": "LATIN", "Cyrl": "CYRILLIC", "Arab": "ARABIC", "Deva": "DEVANAGARI", "Beng": "BENGALI", "Ethi": "ETHIOPIC", "Hans": "HAN", "Hant": "HAN", "Kore": "HANGUL", "Jpan": "HAN"}
+# Digits a language writes besides 0-9 (Unicode character names start with these).
+NATIVE_DIGITS = {"Arab": ("ARABIC-INDIC DIGIT", "EXTENDED ARABIC-INDIC DIGIT"), "Deva": ("DEVANAGARI DIGIT",), "Beng": ("BENGALI DIGIT",)}
+
+
+def _is_drug(source: Source, term: str) -> bool:
+    """Whether a glossary term names a drug (a drug concept of source/lexicon/en.yaml)."""
+    english = source.lexicons.get("en")
+    return english is not None and meaning.names_drug(english, term)
+
+
+def _meaning(case: TranslationCase, kinds: tuple[str, ...]) -> Iterator[str]:
+    english, target = case.source.lexicons.get("en"), case.source.lexicons.get(case.language.code)
+    if english is None or target is None or case.language.code == "en":
+        return
+    for kind, message in meaning.compare(english, target, case.string.text, case.translation, dict(case.string.invariants)):
+        if kind in kinds:
+            yield message
+
+
+@check("units", ERROR, "translation")
+def check_units(case: TranslationCase) -> Iterator[str]:
+    """Each unit of time in the English (seconds, minutes, hours) is that unit in the translation."""
+    yield from _meaning(case, ("unit",))
+
+
+@check("negation", ERROR, "translation")
+def check_negation(case: TranslationCase) -> Iterator[str]:
+    """The translation negates as often as the English (not, never; no, 不, لا, ن-, hindi...)."""
+    yield from _meaning(case, ("negation",))
+
+
+@check("drug-names", ERROR, "translation")
+def check_drug_names(case: TranslationCase) -> Iterator[str]:
+    """Each drug the English names is named as often, and no dangerous look-alike (naltrexone, tramadol) appears."""
+    yield from _meaning(case, ("drug",))
+
+
+@check("positions", ERROR, "translation")
+def check_positions(case: TranslationCase) -> Iterator[str]:
+    """Body positions and directions are kept (on the side, not the back; head back, not forward)."""
+    yield from _meaning(case, ("position",))
+
+
+@check("opposites", ERROR, "translation")
+def check_opposites(case: TranslationCase) -> Iterator[str]:
+    """A word of the English is not replaced by its opposite (slow/fast, tiny/large)."""
+    yield from _meaning(case, ("antonym",))
+
+
+@check("glossary-drug", ERROR, "translation")
+def check_glossary_drug(case: TranslationCase) -> Iterator[str]:
+    """Drug names use the glossary's approved word for the language."""
+    for term, words in case.source.glossary.terms.items():
+        word = words.get(case.language.code)
+        if word and _is_drug(case.source, term) and spans.find_terms(case.string.text, [term]) and word.casefold() not in case.translation.casefold():
+            yield f"{term!r} must be translated as {word!r}"
+
+
+@check("foreign-sentence", ERROR, "translation")
+def check_foreign_sentence(case: TranslationCase) -> Iterator[str]:
+    """No sentence left in English or in another language than the translation's."""
+    if case.language.code == "en":
+        return
+    keep = tuple(case.source.glossary.keep) + tuple(
+        form
+        for code in ("en", case.language.code)
+        if code in case.source.lexicons
+        for concept in case.source.lexicons[code].concepts.values()
+        if concept.kind == "drug"
+        for form in concept.forms
+        if "*" not in form
+    )
+    if case.language.script != "Latn":
+        for run in textscan.latin_runs(case.translation, keep):
+            yield f"{run!r} is in Latin script inside {case.language.name}: translate it"
+    letters = {code: lexicon.letters for code, lexicon in case.source.lexicons.items()}
+    for sentence, code, confidence in textscan.foreign_sentences(case.translation, case.language.code, tuple(case.source.languages), keep, letters):
+        name = case.source.languages[code].name if code in case.source.languages else code
+        yield f"this sentence reads as {name} ({confidence:.0%}), not {case.language.name}: {sentence!r}"
+
+
+@check("homoglyphs", ERROR, "translation")
+def check_homoglyphs(case: TranslationCase) -> Iterator[str]:
+    """No word mixes scripts or hides look-alike letters of another script (Cyrillic а in a Latin word)."""
+    for word, scripts in textscan.mixed_script_words(case.translation, SCRIPT_ALIASES.get(case.language.script, "")):
+        yield f"{word!r} mixes scripts ({scripts}): retype it"
+
+
+@check("numeral-forms", ERROR, "translation")
+def check_numeral_forms(case: TranslationCase) -> Iterator[str]:
+    """Numbers use 0-9 or the language's own digits, not superscript, full-width or other numeral forms."""
+    native = NATIVE_DIGITS.get(case.language.script, ())
+    for char in sorted({c for c in case.translation if not c.isascii() and unicodedata.numeric(c, None) is not None and unicodedata.category(c) in ("Nd", "No", "Nl")}):
+        name = unicodedata.name(char, f"U+{ord(char):04X}")
+        if unicodedata.category(char) == "Nd" and name.startswith(native) and native:
+            continue
+        yield f"numeral {char!r} ({name}): write {spans.read_numerals(char)!r} with the digits the language uses"
+
+
+@check("doubled-words", ERROR, "translation")
+def check_doubled_words(case: TranslationCase) -> Iterator[str]:
+    """No word or phrase written twice in a row, except the language's legitimate reduplications."""
+    lexicon = case.source.lexicons.get(case.language.code)
+    allowed = lexicon.reduplication if lexicon else frozenset()
+    for word in textscan.doubled_words(case.translation, allowed):
+        yield f"{word!r} is written twice in a row"
 
 
 def length_limit(source: Source, string: SourceString) -> tuple[int, str]:
@@ -329,14 +464,36 @@ def check_source_phone(source: Source, string: SourceString) -> Iterator[str]:
 def check_source_urls(source: Source, string: SourceString) -> Iterator[str]:
     """URLs in English text come only from the allowlist."""
     for url in spans.find_urls(string.text):
-        if not any(url.startswith(prefix) for prefix in source.url_allowlist):
+        if not spans.url_allowed(url, source.url_allowlist):
             yield f"URL {url} is not in source/urls.yaml"
 
 
+_SOURCE_MARKUP = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>|&[A-Za-z]+;|&#\d+;|\]\(|\*\*")
+
+
+@check("source-markup", ERROR, "source")
+def check_source_markup(source: Source, string: SourceString) -> Iterator[str]:
+    """No HTML or other markup in English text (it would print literally, or not at all)."""
+    match = _SOURCE_MARKUP.search(string.text)
+    if match:
+        yield f"markup {match.group(0)!r} in the text"
+
+
+@check("source-invisible", ERROR, "source")
+def check_source_invisible(source: Source, string: SourceString) -> Iterator[str]:
+    """No invisible, bidi-override or control characters in English text."""
+    for char in sorted(set(string.text)):
+        if char in INVISIBLE or (unicodedata.category(char) in ("Cc", "Cf") and char != "\n"):
+            yield f"invisible character U+{ord(char):04X} ({unicodedata.name(char, 'control')})"
+
+
 def _stigma(source: Source, language: str, text: str) -> Iterator[str]:
-    for avoid in source.avoid.get(language, ()):
-        if spans.find_terms(text, [avoid.term]):
-            yield f"avoid {avoid.term!r}; say {avoid.instead!r}"
+    avoid = source.avoid.get(language, ())
+    script = source.languages[language].script if language in source.languages else "Latn"
+    found = set(textscan.scan_terms(text, [a.term for a in avoid], language, substring=script in SPACELESS_SCRIPTS))
+    for entry in avoid:
+        if entry.term in found:
+            yield f"avoid {entry.term!r}; say {entry.instead!r}"
 
 
 # ------------------------------------------------------------------ registry
@@ -344,29 +501,105 @@ def _stigma(source: Source, language: str, text: str) -> Iterator[str]:
 
 @check("number-valid", ERROR, "registry")
 def check_number_valid(source: Source, entry: Hotline, today: dt.date, max_age_days: int) -> Iterator[str]:
-    """Printable full numbers are valid for their region and match their printed form (phonenumbers)."""
-    if not source.registry.is_printable(entry) or not entry.e164:
+    """Printable full numbers (e164, e164_alt) are valid phone numbers of their region (phonenumbers)."""
+    if not source.registry.is_printable(entry):
         return
-    parsed = phonenumbers.parse(entry.e164)
-    if not phonenumbers.is_valid_number(parsed):
-        yield f"{entry.e164} is not a valid phone number"
-    elif entry.region != "EU" and not phonenumbers.is_valid_number_for_region(parsed, entry.region):
-        yield f"{entry.e164} is not a number of {entry.region}"
-    printed = spans.digits_of(entry.display_number()).lstrip("0")
-    if printed and not spans.digits_of(entry.e164).endswith(printed[-7:]):
-        yield f"printed number {entry.display_number()} does not match e164 {entry.e164}"
+    for number in (entry.e164, entry.e164_alt):
+        if not number:
+            continue
+        parsed = phonenumbers.parse(number)
+        if not phonenumbers.is_valid_number(parsed):
+            yield f"{number} is not a valid phone number"
+        elif entry.region != "EU" and not phonenumbers.is_valid_number_for_region(parsed, entry.region):
+            yield f"{number} is not a number of {entry.region}"
 
 
-@check("short-number", WARNING, "registry")
+def _as_e164(digits: str, region: str) -> str | None:
+    """A written number's international form, read as its region dials it; None if it cannot be one."""
+    if region == "EU" or len(digits) < 3:
+        return None
+    try:
+        parsed = phonenumbers.parse(digits, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _is_short_number(digits: str, region: str) -> bool:
+    regions = EU_MEMBERS if region == "EU" else (region,)
+    try:
+        return all(shortnumberinfo.is_valid_short_number_for_region(phonenumbers.parse(digits, r), r) for r in regions)
+    except phonenumbers.NumberParseException:
+        return False
+
+
+@check("number-agrees", ERROR, "registry")
+def check_number_agrees(source: Source, entry: Hotline, today: dt.date, max_age_days: int) -> Iterator[str]:
+    """The printed number, number_published (vanity letters as keypad digits) and e164 agree digit for digit."""
+    if not source.registry.is_printable(entry):
+        return
+    full = {n for n in (entry.e164, entry.e164_alt) if n}
+    written = published_numbers(entry.number_published or "")
+    found = []  # one message per disagreement, the most specific first
+    if not written:
+        found.append(f"number_published {entry.number_published!r} holds no number")
+    for number in written:
+        if number.problem:
+            found.append(f"number_published {entry.number_published!r}: {number.problem}")
+        international = _as_e164(number.digits, entry.region)
+        if international in full or len(number.digits) <= 6:
+            continue  # the e164 written out, or a short code (checked by short-number)
+        if full:
+            found.append(f"number_published {number.text!r} (digits {number.digits}) does not match e164 {' or '.join(sorted(full))}")
+        else:
+            found.append(f"number_published {number.text!r} (digits {number.digits}) is not a short number of {entry.region}; a full number needs its e164")
+    if not found and entry.e164 and not any(_as_e164(n.digits, entry.region) == entry.e164 for n in written):
+        found.append(f"e164 {entry.e164} is not the number written in number_published {entry.number_published!r}")
+    printed = spans.digits_of(entry.display_number())
+    if not found and entry.e164 and len(printed) > 6 and _as_e164(printed, entry.region) not in full:
+        found.append(f"printed number {entry.display_number()} does not match e164 {entry.e164}")
+    yield from found
+
+
+def _unknown_short_codes(entry: Hotline) -> list[str]:
+    """Short codes written in number_published that phonenumbers does not know for the region."""
+    full = {entry.e164, entry.e164_alt} - {None}
+    return [
+        number.digits
+        for number in published_numbers(entry.number_published or "")
+        if len(number.digits) <= 6 and _as_e164(number.digits, entry.region) not in full
+        and not _is_short_number(number.digits, entry.region)
+    ]
+
+
+@check("short-number", ERROR, "registry")
 def check_short_number(source: Source, entry: Hotline, today: dt.date, max_age_days: int) -> Iterator[str]:
-    """Printed short codes of medium confidence are known to phonenumbers for their region."""
-    # phonenumbers' short-code data lags behind new services; a high-confidence entry is
-    # already confirmed by its sources, so only the weaker ones are questioned here.
-    if not source.registry.is_printable(entry) or entry.e164 or entry.region == "EU" or entry.confidence == "high":
+    """Printed short codes are valid short numbers of their region (phonenumbers' short-number data)."""
+    if not source.registry.is_printable(entry) or entry.unlisted_short_code:
         return
-    digits = spans.digits_of(entry.display_number().split(" or ")[0])
-    if not shortnumberinfo.is_valid_short_number_for_region(phonenumbers.parse(digits, entry.region), entry.region):
-        yield f"phonenumbers does not know short number {digits} for {entry.region}; confirm it by dialing"
+    for digits in _unknown_short_codes(entry):
+        yield (f"{digits} is not a valid short number of {entry.region} (phonenumbers); if the sources confirm it, "
+               "say so in the entry's unlisted_short_code")
+
+
+@check("unlisted-short-code", WARNING, "registry")
+def check_unlisted_short_code(source: Source, entry: Hotline, today: dt.date, max_age_days: int) -> Iterator[str]:
+    """A short code phonenumbers does not know, printed on the registry's word (unlisted_short_code)."""
+    if not source.registry.is_printable(entry) or not entry.unlisted_short_code:
+        return
+    for digits in _unknown_short_codes(entry):
+        yield f"phonenumbers does not know short number {digits} for {entry.region}; printed because: {entry.unlisted_short_code}"
+
+
+@check("emergency-number", ERROR, "registry")
+def check_emergency_number(source: Source, entry: Hotline, today: dt.date, max_age_days: int) -> Iterator[str]:
+    """Every number of an emergency entry is an emergency number of its region (phonenumbers)."""
+    if entry.category != "emergency" or not source.registry.is_printable(entry):
+        return
+    regions = EU_MEMBERS if entry.region == "EU" else (entry.region,)
+    for number in published_numbers(entry.number_published or ""):
+        if not all(shortnumberinfo.is_emergency_number(number.digits, r) for r in regions):
+            yield f"{number.text!r} (digits {number.digits}) is not an emergency number of {entry.region}"
 
 
 @check("number-age", WARNING, "registry")
@@ -386,10 +619,14 @@ def edition_regions(source: Source, language: str) -> frozenset[str]:
     return frozenset(e.region for e in source.editions.values() if e.language == language)
 
 
-def check_translation(source: Source, language: str, string_id: str, translation: str) -> list[Finding]:
-    """Run every translation check on one string; an empty translation only gets `empty`."""
+def check_translation(source: Source, language: str, string_id: str, translation: str, back_translation: str = "") -> list[Finding]:
+    """Run every translation check on one string; an empty translation only gets `empty`.
+
+    `back_translation` is the stored back-translation of exactly this translation
+    (CatalogEntry.current_back_translation), when there is one.
+    """
     string = source.strings[string_id]
-    case = TranslationCase(source, source.languages[language], string, translation, edition_regions(source, language))
+    case = TranslationCase(source, source.languages[language], string, translation, edition_regions(source, language), back_translation)
     selected = [CHECKS["empty"]] if not translation.strip() else [c for c in CHECKS.values() if c.scope == "translation"]
     return [
         Finding(c.id, c.severity, message, string_id=string_id, language=language)
@@ -413,7 +650,7 @@ def check_registry(source: Source, today: dt.date, max_age_days: int = DEFAULT_M
     for region in source.registry.regions.values():
         for entry in region.entries:
             for c in (c for c in CHECKS.values() if c.scope == "registry"):
-                if c.id in ("number-age", "short-number") and (entry.region, entry.category) not in used:
+                if c.id in ("number-age", "short-number", "unlisted-short-code") and (entry.region, entry.category) not in used:
                     continue  # advice about lines no edition prints
                 for message in c.function(source, entry, today, max_age_days):
                     findings.append(Finding(c.id, c.severity, f"{entry.region} {entry.category}: {message}", source.registry.path, entry.line))

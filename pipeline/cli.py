@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -90,6 +91,33 @@ def reviewer_name(name: str) -> str:
     return name.strip()
 
 
+def signing_key(path: Path | None):
+    """The reviewer's private key: --key, else $OUTREACH_SIGNING_KEY, else ~/.ssh/id_ed25519.
+
+    A passphrase comes from $OUTREACH_KEY_PASSPHRASE or is asked for (hidden).
+    """
+    from pipeline.signing import PassphraseNeeded, key_is_encrypted, load_signing_key
+
+    path = path or Path(os.environ.get("OUTREACH_SIGNING_KEY") or Path.home() / ".ssh" / "id_ed25519")
+    passphrase = os.environ.get("OUTREACH_KEY_PASSPHRASE")
+    if passphrase is None and key_is_encrypted(path):
+        passphrase = click.prompt(f"Passphrase for {path}", hide_input=True, default="", show_default=False, err=True)
+    try:
+        return load_signing_key(path, passphrase)
+    except PassphraseNeeded as exc:
+        raise click.BadParameter(str(exc), param_hint="--key") from None
+
+
+def key_option(function):
+    return click.option(
+        "--key", "key_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="Your SSH Ed25519 private key, listed in source/reviewers.yaml (default: $OUTREACH_SIGNING_KEY, else ~/.ssh/id_ed25519).",
+    )(function)
+
+
+REVIEWER_HELP = "Your name as listed in source/reviewers.yaml (optional: the key says who you are; if given, it must match)."
+
+
 def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -125,12 +153,14 @@ pass_context = click.make_pass_decorator(Context)
 @click.option("--max-age", type=click.IntRange(min=1), default=180, show_default=True,
               help="Days after the registry's compile date before its numbers need re-checking.")
 @click.option("--language", "languages", multiple=True, help="Only check translations of these languages.")
+@click.option("--since", default="HEAD", show_default=True, metavar="REF",
+              help="In a git work tree, every ledger must extend its version at this commit or tag (CI: the last release tag).")
 @pass_context
 @report_errors
-def check(ctx: Context, list_checks: bool, strict: bool, max_age: int, languages: tuple[str, ...]) -> None:
+def check(ctx: Context, list_checks: bool, strict: bool, max_age: int, languages: tuple[str, ...], since: str) -> None:
     """Validate source, registry, translations and ledgers; exit 1 on problems."""
     from pipeline import checks
-    from pipeline.validate import validate_project
+    from pipeline.validate import gate_findings, validate_project
 
     if list_checks:
         for item in checks.CHECKS.values():
@@ -138,7 +168,8 @@ def check(ctx: Context, list_checks: bool, strict: bool, max_age: int, languages
         return
     for language in languages:
         translated_language(ctx, language)
-    findings = validate_project(ctx.source, now().date(), max_age, list(languages) or None)
+    findings = validate_project(ctx.source, now().date(), max_age, list(languages) or None, since)
+    findings += gate_findings(ctx.source, list(languages) or None)  # what makes `render` refuse a final
     for finding in findings:
         click.echo(finding.format(ctx.project.root))
     errors = [f for f in findings if f.severity == checks.ERROR]
@@ -189,6 +220,43 @@ def translate(ctx: Context, languages: tuple[str, ...], all_languages: bool, fro
         for string_id, findings in report.flagged.items():
             for finding in findings:
                 click.echo(f"  {string_id}: {finding}")
+
+
+@main.command()
+@click.argument("languages", nargs=-1)
+@click.option("--all", "all_languages", is_flag=True, help="Every language that has an edition.")
+@pass_context
+@report_errors
+def backtranslate(ctx: Context, languages: tuple[str, ...], all_languages: bool) -> None:
+    """Draft an English back-translation of each translation, for reviewers.
+
+    Uses the reverse Argos model (LANGUAGE -> en) offline and stores each
+    back-translation as a comment beside its entry, with the model and date.
+    `outreach review` shows it next to the English with a word diff and a chrF
+    score; a low score is a warning. Translations that already have a
+    back-translation of their current text are skipped.
+    """
+    from pipeline.backtranslate import backtranslate_language, load_back_engine
+    from pipeline.catalog import catalog_languages
+
+    source = ctx.source
+    chosen = catalog_languages(source) if all_languages else list(languages)
+    if not chosen:
+        raise click.UsageError("name at least one language, or pass --all")
+    for language in chosen:
+        if language == "en":
+            raise click.BadParameter("English is the source: there is nothing to back-translate", param_hint="LANGUAGES")
+        translated_language(ctx, language)
+    for language in chosen:
+        report = backtranslate_language(
+            source, language, lambda language=language: load_back_engine(source, language), now(), progress=log.info
+        )
+        parts = [f"{len(report.translated)} back-translated", f"{len(report.current)} already current"]
+        if report.low:
+            parts.append(f"{len(report.low)} far from the English (warnings in `outreach check` and `outreach review`)")
+        click.echo(f"{language}: " + ", ".join(parts) + ("" if report.wrote else " (nothing to do)"))
+        for string_id, score in report.low.items():
+            click.echo(f"  {string_id}: chrF {score:.0f}")
 
 
 # ------------------------------------------------------------------ models
@@ -261,9 +329,16 @@ def status(ctx: Context, languages: tuple[str, ...]) -> None:
     click.echo("language  " + "  ".join(c.value.rjust(w) for c, w in zip(STATUS_COLUMNS, widths)))
     for language, counts in rows.items():
         click.echo(f"{language:8}  " + "  ".join(str(counts[c]).rjust(w) for c, w in zip(STATUS_COLUMNS, widths)))
+    for language in chosen:
+        for item in language_states(source, language).values():
+            if item.note:
+                click.echo(f"{language}: {item.id} ({item.state.value}): {item.note}")
 
 
-def _decide(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, action: str, reason: str = "") -> None:
+def _decide(
+    ctx: Context, language: str, ids: tuple[str, ...], reviewer: str | None, key_path: Path | None, action: str,
+    reason: str = "", acknowledge: tuple[str, ...] = (),
+) -> None:
     from pipeline.approval import ENGLISH, decide
 
     if language != ENGLISH:  # English is signed off in the same ledger, against source/
@@ -271,10 +346,13 @@ def _decide(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, ac
     unknown = [i for i in ids if i not in ctx.source.strings]
     if unknown:
         raise click.BadParameter(f"no such string: {', '.join(unknown)} (ids are in source/facts.yaml and source/strings.yaml)", param_hint="IDS")
-    outcome = decide(ctx.source, language, list(ids), reviewer_name(reviewer), action, now(), reason)
+    claimed = reviewer_name(reviewer) if reviewer is not None else None
+    outcome = decide(ctx.source, language, list(ids), signing_key(key_path), action, now(), reason, claimed, acknowledge=acknowledge)
     verb = "approved" if action == "approve" else "rejected"
     for decision in outcome.decisions:
         click.echo(f"{language}: {decision.string_id} {verb} by {decision.reviewer} ({decision.hash[:12]})")
+        for item in decision.acknowledged:
+            click.echo(f"    acknowledged: {item.message} [{item.check}]")
     for string_id in outcome.unchanged:
         click.echo(f"{language}: {string_id} was already {verb}; nothing recorded")
 
@@ -282,32 +360,38 @@ def _decide(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, ac
 @main.command()
 @click.argument("language")
 @click.argument("ids", nargs=-1, required=True)
-@click.option("--reviewer", required=True, help="Your name, as it should appear in the audit trail.")
+@click.option("--reviewer", default=None, help=REVIEWER_HELP)
+@key_option
+@click.option("--acknowledge", "acknowledge", multiple=True, metavar="CHECK",
+              help="A warning check you have read and accept (repeatable); every warning must be named.")
 @pass_context
 @report_errors
-@one_writer("approve")
-def approve(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str) -> None:
+def approve(
+    ctx: Context, language: str, ids: tuple[str, ...], reviewer: str | None, key_path: Path | None, acknowledge: tuple[str, ...]
+) -> None:
     """Approve the current translation of each ID against the current English.
 
+    A string with warnings is approved only when each warning's check is named
+    with --acknowledge; the warnings go into the ledger record.
     With LANGUAGE `en`, sign off the English wording as it now stands in source/
     (after checking it against its citations and updating its `review` record).
     """
-    _decide(ctx, language, ids, reviewer, "approve")
+    _decide(ctx, language, ids, reviewer, key_path, "approve", acknowledge=acknowledge)
 
 
 @main.command()
 @click.argument("language")
 @click.argument("ids", nargs=-1, required=True)
-@click.option("--reviewer", required=True, help="Your name, as it should appear in the audit trail.")
+@click.option("--reviewer", default=None, help=REVIEWER_HELP)
 @click.option("--reason", required=True, help="What is wrong, for the translator.")
+@key_option
 @pass_context
 @report_errors
-@one_writer("reject")
-def reject(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str, reason: str) -> None:
+def reject(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str | None, reason: str, key_path: Path | None) -> None:
     """Reject the current translation of each ID, with a reason."""
     if not reason.strip():
         raise click.BadParameter("say what is wrong, for the translator", param_hint="--reason")
-    _decide(ctx, language, ids, reviewer, "reject", reason)
+    _decide(ctx, language, ids, reviewer, key_path, "reject", reason)
 
 
 @main.command()
@@ -326,14 +410,18 @@ def history(ctx: Context, language: str, string_id: str | None) -> None:
 
     ledger = read_ledger(ctx.project, language)
     for problem in ledger.problems:
-        click.echo(f"error: {problem.format(ctx.project.root)}", err=True)
+        click.echo(f"{problem.severity}: {problem.format(ctx.project.root)}", err=True)
     for decision in ledger.history(string_id):
         click.echo(f"{decision.time}  {decision.action:7}  {decision.string_id}  by {decision.reviewer}  [{decision.hash[:12]}]")
+        if ledger.revocation(decision):
+            click.echo(f"    NOT VALID: {ledger.revocation(decision)}")
         click.echo(f"    English: {decision.english}")
         click.echo(f"    {language}: {decision.translation}")
         if decision.reason:
             click.echo(f"    reason: {decision.reason}")
-    if ledger.problems:
+        for item in decision.acknowledged:
+            click.echo(f"    acknowledged warning: {item.message} [{item.check}]")
+    if any(p.severity == "error" for p in ledger.problems):
         sys.exit(1)
 
 
@@ -471,10 +559,11 @@ def build(ctx: Context) -> None:
 
 @main.command()
 @click.argument("language")
-@click.option("--reviewer", required=True, help="Your name, as it should appear in the audit trail.")
+@click.option("--reviewer", default=None, help=REVIEWER_HELP)
+@key_option
 @pass_context
 @report_errors
-def review(ctx: Context, language: str, reviewer: str) -> None:
+def review(ctx: Context, language: str, reviewer: str | None, key_path: Path | None) -> None:
     """Review LANGUAGE one string at a time: approve, edit, reject or skip.
 
     Shows each string that needs a decision with its English, what changed in
@@ -487,13 +576,14 @@ def review(ctx: Context, language: str, reviewer: str) -> None:
     summary = run_review(
         ctx.source,
         language,
-        reviewer_name(reviewer),
+        signing_key(key_path),
         now,
         # Keys come from the terminal, or one per line when the input is piped or scripted.
         read_key=click.getchar if sys.stdin.isatty() else _key_from_line,
         read_line=lambda prompt: click.prompt(prompt, default="", show_default=False),
         write=click.echo,
         edit_in_editor=lambda text: click.edit(text, extension=".txt"),
+        reviewer=reviewer_name(reviewer) if reviewer is not None else None,
     )
     click.echo(
         f"{language}: {len(summary.approved)} approved, {len(summary.rejected)} rejected, "
@@ -524,7 +614,7 @@ def export_xliff_command(ctx: Context, language: str, output: Path | None) -> No
     if str(output) == "-":
         click.echo(data, nl=False)
         return
-    path = output or ctx.project.output / "xliff" / f"{language}.xlf"
+    path = output or ctx.project.output_path("xliff", f"{language}.xlf")
     write_atomic(path, data)
     click.echo(f"{language}: {len(ctx.source.strings)} strings -> {ctx.project.relative(path.resolve())}")
 
@@ -559,3 +649,84 @@ def import_xliff_command(ctx: Context, file: Path) -> None:
     click.echo(f"{report.language}: " + ", ".join(parts))
     if report.skipped:
         sys.exit(1)
+
+
+# ------------------------------------------------------------------ reviewers
+
+
+@main.group()
+def reviewers() -> None:
+    """Who may approve which languages: the public keys in source/reviewers.yaml."""
+
+
+@reviewers.command("list")
+@pass_context
+@report_errors
+def reviewers_list(ctx: Context) -> None:
+    """List each reviewer, their languages and their key's fingerprint."""
+    from pipeline.reviewers import read_reviewers
+
+    listed = read_reviewers(ctx.project)
+    if not listed.entries:
+        click.echo("no reviewers listed; see `outreach reviewers add --help`")
+    for reviewer in listed.entries:
+        click.echo(f"{reviewer.name}  [{', '.join(reviewer.languages)}]  {reviewer.fingerprint}")
+
+
+@reviewers.command("add")
+@click.argument("name")
+@click.option("--languages", required=True, help="Comma-separated language codes this reviewer may approve, or 'all'.")
+@click.option("--key-file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The reviewer's public key, e.g. ~/.ssh/id_ed25519.pub (never the private key).")
+@pass_context
+@report_errors
+def reviewers_add(ctx: Context, name: str, languages: str, key_file: Path) -> None:
+    """Add NAME to source/reviewers.yaml, allowed to approve LANGUAGES with the key in KEY_FILE.
+
+    The file keeps its comments. Commit it: from then on the reviewer signs
+    with `outreach approve LANG IDS --key PRIVATE_KEY`.
+    """
+    from pipeline.reviewers import ALL, add_reviewer
+    from pipeline.signing import read_public_key_file
+
+    codes = list(dict.fromkeys(code.strip() for code in languages.split(",") if code.strip()))
+    if not codes:
+        raise click.BadParameter("name at least one language code, or 'all'", param_hint="--languages")
+    unknown = [code for code in codes if code != ALL and code not in ctx.source.languages]
+    if unknown:
+        raise click.BadParameter(f"unknown language {', '.join(unknown)} (known: {', '.join(ctx.source.languages)}, or all)", param_hint="--languages")
+    if not name.strip():
+        raise click.BadParameter("give the reviewer's name", param_hint="NAME")
+    reviewer = add_reviewer(ctx.project, name, codes, read_public_key_file(key_file))
+    click.echo(f"added {reviewer.name} [{', '.join(reviewer.languages)}] {reviewer.fingerprint} to {ctx.project.relative(ctx.project.source / 'reviewers.yaml')}")
+
+
+# ------------------------------------------------------------------ review desk
+
+
+@main.command()
+@click.option("--reviewer", default=None, help=REVIEWER_HELP)
+@key_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (keep it local).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port to listen on (0: any free port).")
+@pass_context
+@report_errors
+def serve(ctx: Context, reviewer: str | None, key_path: Path | None, host: str, port: int) -> None:
+    """Start the review desk: each string beside the print page it lands on.
+
+    Prints a local address with a one-off access token; open it in a browser on
+    this machine. Approvals and rejections are signed with your key (read once,
+    now) and recorded exactly as by `outreach approve`, `reject` and `review`.
+    Ctrl-C stops it.
+    """
+    from pipeline.desk.server import prepare_desk, serve as serve_desk
+
+    claimed = reviewer_name(reviewer) if reviewer is not None else None
+    desk, guard, sock = prepare_desk(ctx.project.root, signing_key(key_path), claimed, host, port)
+
+    def announce(url: str) -> None:
+        click.echo(f"Review desk for {desk.reviewer} (key {desk.key.fingerprint}): open this address in a browser on this machine (Ctrl-C stops it):")
+        click.echo(f"    {url}")
+
+    serve_desk(desk, guard, sock, announce)
+    click.echo("review desk stopped")

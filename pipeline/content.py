@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import Collector, ContentError
 from pipeline.hotlines import (
     CATEGORIES,
-    Hotline,
     OTHER_PLACEHOLDERS,
     PLACEHOLDER_CATEGORIES,
+    Hotline,
     Registry,
     read_registry,
 )
+from pipeline.meaning import Lexicon, read_invariants, read_lexicons
 from pipeline.project import Project
 from pipeline.spans import find_placeholders
 from pipeline.yamlfile import Node, read_yaml, unknown_keys
@@ -28,7 +29,11 @@ TOPICS = ("risk", "signs", "response", "naloxone", "help", "recovery")
 FORMATS = ("flyer-letter", "flyer-a4", "flyer-letter-large", "flyer-a4-large", "card", "sheet-letter", "sheet-a4")
 SECTION_STYLES = ("list", "steps")
 ID_RE = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
-FACT_KEYS = ("id", "topic", "text", "regions", "translator_note", "citations", "review")
+# Edition ids and language codes name files and folders: nothing that could climb out of one.
+EDITION_ID_RE = re.compile(r"[A-Za-z0-9-]+")
+# BCP 47-like: language, optional script, optional region (en, zh-Hans, pt-BR, es-419).
+LANGUAGE_CODE_RE = re.compile(r"[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?")
+FACT_KEYS = ("id", "topic", "text", "regions", "translator_note", "citations", "review", "invariants")
 CITATION_KEYS = ("title", "url", "note")
 REVIEW_KEYS = ("by", "date", "note")
 STRING_KEYS = ("id", "text", "note", "based_on")
@@ -75,6 +80,8 @@ class SourceString:
     review: SourceReview | None = None
     regions: frozenset[str] | None = None  # None: applies everywhere
     based_on: tuple[str, ...] = ()
+    # What the instruction hinges on beyond what the English words show (facts.yaml `invariants:`).
+    invariants: tuple[tuple[str, int], ...] = ()
 
     @property
     def placeholders(self) -> list[str]:
@@ -95,6 +102,7 @@ class Section:
     heading: str
     style: str
     blocks: tuple[str, ...]
+    line: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +113,7 @@ class Layout:
     sections: tuple[Section, ...]
     help: str | None
     footer: str | None
+    line: int = 0
 
     def string_ids(self) -> list[str]:
         ids = [i for i in (self.title, self.subtitle) if i]
@@ -153,6 +162,7 @@ class Source:
     url_allowlist: tuple[str, ...]
     registry: Registry
     strings_review: SourceReview | None
+    lexicons: dict[str, Lexicon] = field(default_factory=dict)  # source/lexicon/<lang>.yaml
 
     @property
     def facts(self) -> list[SourceString]:
@@ -219,6 +229,26 @@ def _text(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _string(path: Path, node: Node, key: str, what: str, problems: Collector) -> str:
+    """A scalar value as text; a list or mapping where text belongs is reported."""
+    value = node.get(key)
+    if isinstance(value, (list, dict)):
+        problems.add(path, node.line_of(key), f"{what}: {key} must be a string")
+        return ""
+    return _text(value)
+
+
+def _list(path: Path, node: Node, key: str, what: str, problems: Collector) -> list:
+    """A list value ([] when absent); anything else is reported."""
+    value = node.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.add(path, node.line_of(key), f"{what}: {key} must be a list")
+        return []
+    return value
+
+
 def _date(value: object) -> dt.date | None:
     try:
         return dt.date.fromisoformat(_text(value))
@@ -226,11 +256,11 @@ def _date(value: object) -> dt.date | None:
         return None
 
 
-def _read_review(path: Path, node: object, problems: Collector) -> SourceReview | None:
+def _read_review(path: Path, node: object, problems: Collector, line: int | None = None) -> SourceReview | None:
     if node is None:
         return None
     if not isinstance(node, Node) or not _text(node.get("by")):
-        problems.add(path, getattr(node, "line", None), "review needs 'by' (who checked it) and 'date'")
+        problems.add(path, getattr(node, "line", line), "review needs 'by' (who checked it) and 'date'")
         return None
     date = _date(node.get("date"))
     if date is None:
@@ -259,11 +289,11 @@ def _read_facts(path: Path, problems: Collector) -> list[SourceString]:
         topic = _text(raw.get("topic"))
         if topic not in TOPICS:
             problems.add(path, raw.line_of("topic"), f"{block_id}: topic must be one of {', '.join(TOPICS)}")
-        text = _text(raw.get("text"))
-        if not text:
+        text = _string(path, raw, "text", block_id, problems)
+        if not text and not isinstance(raw.get("text"), (list, dict)):
             problems.add(path, raw.line_of("text"), f"{block_id}: text is empty")
         citations = []
-        for raw_citation in raw.get("citations") or []:
+        for raw_citation in _list(path, raw, "citations", block_id, problems):
             if not isinstance(raw_citation, Node) or not _text(raw_citation.get("title")) or not _text(raw_citation.get("url")):
                 problems.add(path, getattr(raw_citation, "line", raw.line_of("citations")), f"{block_id}: each citation needs a title and a url")
                 continue
@@ -283,8 +313,9 @@ def _read_facts(path: Path, problems: Collector) -> list[SourceString]:
                 line=raw.line_of("text"),
                 topic=topic,
                 citations=tuple(citations),
-                review=_read_review(path, raw.get("review"), problems),
+                review=_read_review(path, raw.get("review"), problems, raw.line_of("review")),
                 regions=frozenset(regions) if regions is not None else None,
+                invariants=read_invariants(path, raw.get("invariants"), raw.line_of("invariants"), problems),
             )
         )
     return facts
@@ -295,7 +326,7 @@ def _read_ui_strings(path: Path, problems: Collector) -> tuple[list[SourceString
     if not isinstance(data, Node) or not isinstance(data.get("strings"), list):
         problems.add(path, 1, "expected a 'strings' list")
         return [], None
-    review = _read_review(path, data.get("review"), problems)
+    review = _read_review(path, data.get("review"), problems, data.line_of("review"))
     strings = []
     for raw in data["strings"]:
         if not isinstance(raw, Node):
@@ -306,9 +337,13 @@ def _read_ui_strings(path: Path, problems: Collector) -> tuple[list[SourceString
             problems.add(path, raw.line_of("id"), f"string id {string_id!r} must start with 'ui.' and use lower-case words")
             continue
         _check_keys(path, raw, STRING_KEYS, problems, string_id)
-        text = _text(raw.get("text"))
-        if not text:
+        text = _string(path, raw, "text", string_id, problems)
+        if not text and not isinstance(raw.get("text"), (list, dict)):
             problems.add(path, raw.line_of("text"), f"{string_id}: text is empty")
+        based_on = _list(path, raw, "based_on", string_id, problems)
+        if not all(isinstance(item, str) for item in based_on):
+            problems.add(path, raw.line_of("based_on"), f"{string_id}: based_on must be a list of fact block ids")
+            based_on = []
         strings.append(
             SourceString(
                 id=string_id,
@@ -318,7 +353,7 @@ def _read_ui_strings(path: Path, problems: Collector) -> tuple[list[SourceString
                 path=path,
                 line=raw.line_of("text"),
                 review=review,
-                based_on=tuple(raw.get("based_on") or ()),
+                based_on=tuple(based_on),
             )
         )
     return strings, review
@@ -327,10 +362,20 @@ def _read_ui_strings(path: Path, problems: Collector) -> tuple[list[SourceString
 def _read_languages(path: Path, problems: Collector) -> dict[str, Language]:
     data = read_yaml(path)
     languages: dict[str, Language] = {}
-    for raw in (data.get("languages") if isinstance(data, Node) else None) or []:
+    raw_languages = (data.get("languages") if isinstance(data, Node) else None) or []
+    if not isinstance(raw_languages, list):
+        problems.add(path, data.line_of("languages"), "languages must be a list of {code: ..., name: ...} entries")
+        raw_languages = []
+    for raw in raw_languages:
         code = _text(raw.get("code")) if isinstance(raw, Node) else ""
         if not code:
             problems.add(path, getattr(raw, "line", 1), "each language needs a code")
+            continue
+        if not LANGUAGE_CODE_RE.fullmatch(code):
+            problems.add(path, raw.line_of("code"), f"language code {code!r} must be a BCP 47 tag such as es, pt-BR or zh-Hans")
+            continue
+        if code in languages:
+            problems.add(path, raw.line_of("code"), f"language {code} is listed twice")
             continue
         _check_keys(path, raw, LANGUAGE_KEYS, problems, code)
         direction = _text(raw.get("direction")) or "ltr"
@@ -354,22 +399,31 @@ def _read_layouts(path: Path, problems: Collector) -> dict[str, Layout]:
         if not isinstance(raw, Node):
             problems.add(path, raw_layouts.line, f"missing layout {name!r}")
             continue
-        _check_keys(path, raw, LAYOUT_KEYS, problems, f"layout {name}")
+        what = f"layout {name}"
+        _check_keys(path, raw, LAYOUT_KEYS, problems, what)
         sections = []
-        for raw_section in raw.get("sections") or []:
-            _check_keys(path, raw_section, SECTION_KEYS, problems, f"layout {name} section")
-            style = _text(raw_section.get("style")) or "list"
+        for raw_section in _list(path, raw, "sections", what, problems):
+            if not isinstance(raw_section, Node):
+                problems.add(path, raw.line_of("sections"), f"{what}: each section must be a mapping with heading, style and blocks")
+                continue
+            _check_keys(path, raw_section, SECTION_KEYS, problems, f"{what} section")
+            style = _string(path, raw_section, "style", what, problems) or "list"
             if style not in SECTION_STYLES:
                 problems.add(path, raw_section.line_of("style"), f"section style must be one of {', '.join(SECTION_STYLES)}")
-            sections.append(Section(_text(raw_section.get("heading")), style, tuple(raw_section.get("blocks") or ())))
-        layouts[name] = Layout(
-            name,
-            _text(raw.get("title")) or None,
-            _text(raw.get("subtitle")) or None,
-            tuple(sections),
-            _text(raw.get("help")) or None,
-            _text(raw.get("footer")) or None,
-        )
+            blocks = _list(path, raw_section, "blocks", what, problems)
+            if not all(isinstance(block, str) for block in blocks):
+                problems.add(path, raw_section.line_of("blocks"), f"{what}: blocks must be a list of fact block ids")
+                blocks = []
+            heading = _string(path, raw_section, "heading", what, problems)
+            sections.append(Section(heading, style, tuple(blocks), raw_section.line))
+        ids = {}
+        for key in ("title", "subtitle", "help", "footer"):
+            value = raw.get(key)
+            if value is not None and not isinstance(value, str):
+                problems.add(path, raw.line_of(key), f"{what}: {key} must be a string id")
+                value = None
+            ids[key] = _text(value) or None
+        layouts[name] = Layout(name, ids["title"], ids["subtitle"], tuple(sections), ids["help"], ids["footer"], raw.line)
     return layouts
 
 
@@ -388,15 +442,18 @@ def _read_editions(path: Path, problems: Collector) -> dict[str, Edition]:
         if not edition_id:
             problems.add(path, raw.line, "edition needs an id")
             continue
+        if not EDITION_ID_RE.fullmatch(edition_id):
+            problems.add(path, raw.line_of("id"), f"edition id {edition_id!r} may only hold letters, digits and '-'")
+            continue
         if edition_id in editions:
             problems.add(path, raw.line_of("id"), f"edition {edition_id} is listed twice")
             continue
         _check_keys(path, raw, EDITION_KEYS, problems, edition_id)
-        formats = tuple(raw.get("formats") or ())
+        formats = _name_list(path, raw, "formats", edition_id, problems)
         for name in formats:
             if name not in FORMATS:
                 problems.add(path, raw.line_of("formats"), f"{edition_id}: unknown format {name!r} (known: {', '.join(FORMATS)})")
-        hotlines = tuple(raw.get("hotlines") or ())
+        hotlines = _name_list(path, raw, "hotlines", edition_id, problems)
         for category in hotlines:
             if category not in CATEGORIES:
                 problems.add(path, raw.line_of("hotlines"), f"{edition_id}: unknown kind of line {category!r}")
@@ -406,18 +463,37 @@ def _read_editions(path: Path, problems: Collector) -> dict[str, Edition]:
     return editions
 
 
+def _name_list(path: Path, raw: Node, key: str, what: str, problems: Collector) -> tuple[str, ...]:
+    """A list of names such as `formats: [card, flyer-a4]`; anything else is reported."""
+    value = raw.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        problems.add(path, raw.line_of(key), f"{what}: {key} must be a list of names, e.g. {key}: [{'card' if key == 'formats' else 'emergency'}]")
+        return ()
+    return tuple(value)
+
+
 def _read_glossary(path: Path, problems: Collector) -> Glossary:
     data = read_yaml(path)
     if not isinstance(data, Node):
         problems.add(path, 1, "expected 'keep' and 'terms'")
         return Glossary((), {})
     terms = {}
-    for term, per_language in (data.get("terms") or {}).items():
+    raw_terms = data.get("terms") or {}
+    if not isinstance(raw_terms, Node):
+        problems.add(path, data.line_of("terms"), "terms must be a mapping of English term to {language: word}")
+        raw_terms = {}
+    keep = data.get("keep") or []
+    if not isinstance(keep, list) or not all(isinstance(k, str) for k in keep):
+        problems.add(path, data.line_of("keep"), "keep must be a list of names, e.g. keep: [Narcan, Xanax]")
+        keep = []
+    for term, per_language in raw_terms.items():
         if not isinstance(per_language, dict):
             problems.add(path, data["terms"].line_of(term), f"term {term!r} needs a mapping of language to word")
             continue
         terms[str(term)] = {str(k): str(v) for k, v in per_language.items()}
-    return Glossary(tuple(str(k) for k in data.get("keep") or ()), terms)
+    return Glossary(tuple(keep), terms)
 
 
 def _read_avoid(path: Path, problems: Collector) -> dict[str, tuple[AvoidTerm, ...]]:
@@ -429,6 +505,9 @@ def _read_avoid(path: Path, problems: Collector) -> dict[str, tuple[AvoidTerm, .
     result = {}
     for language, entries in avoid.items():
         items = []
+        if entries is not None and not isinstance(entries, list):
+            problems.add(path, avoid.line_of(language), f"{language}: entries must be a list of {{term: ..., instead: ...}}")
+            entries = []
         for raw in entries or []:
             if not isinstance(raw, Node) or not _text(raw.get("term")):
                 problems.add(path, avoid.line_of(language), f"{language}: each entry needs a 'term'")
@@ -442,9 +521,12 @@ def _read_urls(path: Path, problems: Collector) -> tuple[str, ...]:
     data = read_yaml(path)
     allowed = data.get("allowed") if isinstance(data, Node) else None
     if not isinstance(allowed, list):
-        problems.add(path, 1, "expected an 'allowed' list of URL prefixes")
+        problems.add(path, data.line_of("allowed") if isinstance(data, Node) else 1, "expected an 'allowed' list of URL prefixes")
         return ()
-    return tuple(str(u) for u in allowed)
+    if not all(isinstance(u, str) for u in allowed):
+        problems.add(path, data.line_of("allowed"), "each allowed URL must be a string")
+        return ()
+    return tuple(allowed)
 
 
 def read_source(project: Project) -> Source:
@@ -469,6 +551,7 @@ def read_source(project: Project) -> Source:
     avoid = guarded(_read_avoid, "wording.yaml", problems) or {}
     urls = guarded(_read_urls, "urls.yaml", problems) or ()
     registry = guarded(read_registry, "hotlines.yaml", problems)
+    lexicons = guarded(read_lexicons, "lexicon", problems) or {}
     if unusable:
         raise ContentError(unusable, unusable=True)
 
@@ -481,10 +564,14 @@ def read_source(project: Project) -> Source:
         strings[string.id] = string
 
     placeholder_names = set(PLACEHOLDER_CATEGORIES) | set(OTHER_PLACEHOLDERS)
+    known = ", ".join("{" + n + "}" for n in sorted(placeholder_names))
     for string in strings.values():
-        for name in string.placeholders:
+        # Every brace pair must be a known placeholder: {Emergency} or { emergency } would print literally.
+        for name in re.findall(r"\{([^{}]*)\}", string.text):
             if name not in placeholder_names:
-                problems.add(string.path, string.line, f"{string.id}: unknown placeholder {{{name}}} (known: {', '.join(sorted(placeholder_names))})")
+                problems.add(string.path, string.line, f"{string.id}: unknown placeholder {{{name}}} (known: {known})")
+        if re.search(r"[{}]", re.sub(r"\{[^{}]*\}", "", string.text)):
+            problems.add(string.path, string.line, f"{string.id}: a brace without its partner; placeholders are written {{emergency}}")
         for region in sorted(string.regions or ()):
             if region not in registry.regions:
                 problems.add(string.path, string.line, f"{string.id}: region {region} is not in the hotline registry")
@@ -494,9 +581,12 @@ def read_source(project: Project) -> Source:
 
     layouts_path = folder / "layouts.yaml"
     for layout in layouts.values():
+        lines = {i: layout.line for i in (layout.title, layout.subtitle, layout.help, layout.footer) if i}
+        for section in layout.sections:
+            lines.update((i, section.line) for i in (section.heading, *section.blocks) if i not in lines)
         for string_id in layout.string_ids():
             if string_id not in strings:
-                problems.add(layouts_path, None, f"layout {layout.name} uses unknown string {string_id!r}")
+                problems.add(layouts_path, lines.get(string_id) or layout.line, f"layout {layout.name} uses unknown string {string_id!r}")
 
     editions_path = folder / "editions.yaml"
     for edition in editions.values():
@@ -513,5 +603,10 @@ def read_source(project: Project) -> Source:
         if not registry.first_printable(edition.region, "emergency"):
             problems.add(editions_path, edition.line, f"{edition.id}: no printable emergency number for {edition.region}")
 
+    for string in strings.values():
+        for key, _ in string.invariants:
+            if lexicons and key not in ("negation", "negation-max") and key not in lexicons["en"].concepts:
+                problems.add(string.path, string.line, f"{string.id}: invariants: unknown concept {key!r} (see source/lexicon/en.yaml)")
+
     problems.raise_if_errors()
-    return Source(project, strings, languages, editions, layouts, glossary, avoid, urls, registry, strings_review)
+    return Source(project, strings, languages, editions, layouts, glossary, avoid, urls, registry, strings_review, lexicons)

@@ -24,6 +24,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from pipeline.errors import ContentError, Problem
+
 FAULT_ENV = "OUTREACH_FAULT"
 FAULT_EXIT_CODE = 70
 # mkstemp's names: prefix, 8 characters from [a-z0-9_], suffix.
@@ -194,3 +196,36 @@ def recover_output(folder: Path) -> list[str]:
             shutil.rmtree(path)
             done.append(f"removed {path.name}")
     return done
+
+
+def guard_path(path: Path, root: Path) -> Path:
+    """`path` itself, once sure that it lies inside `root` with `..` and symlinks resolved.
+
+    Every file the pipeline writes or deletes goes through this first (output/
+    for documents, translations/ for catalogs and ledgers), so an edition id,
+    a language code or a symlink can never point a write or a delete elsewhere.
+    """
+    try:
+        resolved, base = path.resolve(), root.resolve()
+    except (OSError, ValueError) as exc:  # a NUL byte, a symlink loop
+        raise ContentError([Problem(root, None, f"refused to use path {str(path)!r}: {exc}")], unusable=True) from None
+    if resolved != base and not resolved.is_relative_to(base):
+        raise ContentError([Problem(root, None, f"refused to write or delete {str(path)!r}: it resolves to {resolved}, outside {base}")], unusable=True)
+    return path
+
+
+def read_text_file(path: Path) -> str:
+    """A UTF-8 text file's text; a missing file, a folder or other bytes raise an unusable ContentError."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ContentError([Problem(path, None, "file not found")], unusable=True) from None
+    except IsADirectoryError:
+        raise ContentError([Problem(path, None, "is a folder, not a file")], unusable=True) from None
+    except OSError as exc:
+        raise ContentError([Problem(path, None, f"cannot read: {exc.strerror or exc}")], unusable=True) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ContentError([Problem(path, line, f"not UTF-8 text: byte 0x{data[exc.start]:02x} ({exc.reason}); save the file as UTF-8")], unusable=True) from None

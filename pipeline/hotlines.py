@@ -8,6 +8,7 @@ UNVERIFIED, low-confidence and do-not-print numbers never do.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,16 @@ OTHER_PLACEHOLDERS = {"date": "the date the hotline registry was compiled"}
 
 ENTRY_KEYS = (
     "category", "service", "number_published", "e164", "e164_alt", "other_numbers", "extra_channels",
-    "hours", "cost", "languages", "notes", "sources", "confidence",
+    "hours", "cost", "languages", "notes", "sources", "confidence", "unlisted_short_code",
+)
+# Phone keypad letters, for vanity numbers such as 1-800-662-HELP.
+_VANITY = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "22233344455566677778889999")
+_ALTERNATIVES = re.compile(r"\s+or\s+|\s*/\s*|\s*;\s*")
+_PARENTHESIS = re.compile(r"\(([^()]*)\)")
+# The member states, where 112 is the emergency number everywhere.
+EU_MEMBERS = (
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU",
+    "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
 )
 # Hours notes that say, with no caveat, that a line never closes ("Open 24/7" prints only for these).
 ALWAYS_OPEN = ("24/7", "24/7, 365 days a year", "24 hours a day, every day", "24 hours a day, 7 days a week")
@@ -63,6 +73,8 @@ class Hotline:
     sources: tuple[str, ...]
     confidence: str
     line: int
+    e164_alt: str | None = None
+    unlisted_short_code: str = ""  # why a short code phonenumbers does not know is printed anyway
 
     @property
     def is_open_24_7(self) -> bool:
@@ -94,6 +106,59 @@ class Hotline:
 
 
 @dataclass(frozen=True, slots=True)
+class PublishedNumber:
+    """One number written in `number_published`, with vanity letters turned into keypad digits."""
+
+    text: str
+    digits: str
+    problem: str = ""  # e.g. the digits in "HELP (4358)" do not spell the letters
+
+
+def published_numbers(published: str) -> list[PublishedNumber]:
+    """Every number `number_published` writes: "A or B" and "A / B" are two; words in lower case are notes.
+
+    "1-800-662-HELP (4357)" is one number, 18006624357, whose bracketed digits must
+    spell its letters; "0917-899-8727 (0917-899-USAP)" is two ways of writing one
+    number, each checked; "(02) 8524-1078" keeps its area code.
+    """
+    numbers: list[PublishedNumber] = []
+    for part in _ALTERNATIVES.split(published.strip()):
+        extra: list[str] = []
+        problem = ""
+        outer = _PARENTHESIS.sub(" ", part)
+        has_letters = bool(re.search(r"[A-Z]", "".join(w for w in outer.split() if not re.search(r"[a-z]", w))))
+        kept = part
+        for match in _PARENTHESIS.finditer(part):
+            inner = match.group(1).strip()
+            if re.search(r"[a-z]", inner):
+                kept = kept.replace(match.group(0), " ")  # a note, e.g. "(others listed in notes)"
+            elif re.search(r"[A-Z]", inner) and re.search(r"\d", inner):
+                extra.append(inner)  # the same number written another way
+                kept = kept.replace(match.group(0), " ")
+            elif has_letters and re.fullmatch(r"[\d\s-]+", inner):
+                kept = kept.replace(match.group(0), " ")  # the digits of the letters before it
+                spelled = digits_of(_vanity_digits(outer))
+                if not spelled.endswith(digits_of(inner)):
+                    problem = f"({inner}) does not spell the letters of {outer.strip()!r}"
+        for text in [kept, *extra]:
+            digits = digits_of(_vanity_digits(text))
+            if digits:
+                numbers.append(PublishedNumber(part.strip() if text is kept else text, digits, problem if text is kept else ""))
+    return numbers
+
+
+@functools.lru_cache(maxsize=1024)
+def _digits(number: str) -> str:
+    return digits_of(number)
+
+
+def _vanity_digits(text: str) -> str:
+    """Words in capitals (HELP, CALL-NOW) become keypad digits; words with lower-case letters are dropped."""
+    words = [w for w in text.split() if not re.search(r"[a-z]", w)]
+    return " ".join(words).translate(_VANITY)
+
+
+@dataclass(frozen=True, slots=True)
 class DoNotPrint:
     number: str
     why: str
@@ -101,7 +166,7 @@ class DoNotPrint:
 
     @property
     def digits(self) -> str:
-        return digits_of(self.number)
+        return _digits(self.number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +233,11 @@ def read_registry(path: Path, problems: Collector) -> Registry:
         problems.add(path, data.line, "missing 'meta' with the 'compiled' date")
 
     regions: dict[str, Region] = {}
-    for raw_region in data.get("regions") or []:
+    raw_regions = data.get("regions") or []
+    if not isinstance(raw_regions, list):
+        problems.add(path, data.line_of("regions"), "regions must be a list of {region, iso, entries}")
+        raw_regions = []
+    for raw_region in raw_regions:
         if not isinstance(raw_region, Node):
             problems.add(path, data.line_of("regions"), "each region must be a mapping")
             continue
@@ -180,14 +249,22 @@ def read_registry(path: Path, problems: Collector) -> Registry:
             problems.add(path, raw_region.line_of("iso"), f"region {iso} is listed twice")
             continue
         entries = []
-        for raw in raw_region.get("entries") or []:
-            entry = _read_entry(path, iso, raw, problems)
+        raw_entries = raw_region.get("entries") or []
+        if not isinstance(raw_entries, list):
+            problems.add(path, raw_region.line_of("entries"), f"region {iso}: entries must be a list")
+            raw_entries = []
+        for raw in raw_entries:
+            entry = _read_entry(path, iso, raw, problems, raw_region.line_of("entries"))
             if entry is not None:
                 entries.append(entry)
         regions[iso] = Region(iso, _text(raw_region.get("region")), tuple(entries))
 
     do_not_print = []
-    for raw in data.get("do_not_print") or []:
+    raw_list = data.get("do_not_print") or []
+    if not isinstance(raw_list, list):
+        problems.add(path, data.line_of("do_not_print"), "do_not_print must be a list")
+        raw_list = []
+    for raw in raw_list:
         if not isinstance(raw, Node) or not raw.get("number"):
             problems.add(path, getattr(raw, "line", data.line_of("do_not_print")), "do_not_print entries need a 'number'")
             continue
@@ -195,9 +272,9 @@ def read_registry(path: Path, problems: Collector) -> Registry:
     return Registry(path, compiled, regions, tuple(do_not_print))
 
 
-def _read_entry(path: Path, iso: str, raw: object, problems: Collector) -> Hotline | None:
+def _read_entry(path: Path, iso: str, raw: object, problems: Collector, list_line: int) -> Hotline | None:
     if not isinstance(raw, Node):
-        problems.add(path, None, f"region {iso}: each entry must be a mapping")
+        problems.add(path, list_line, f"region {iso}: each entry must be a mapping")
         return None
     for line, message in unknown_keys(raw, ENTRY_KEYS):
         problems.add(path, line, f"{iso} entry: {message}")
@@ -217,6 +294,9 @@ def _read_entry(path: Path, iso: str, raw: object, problems: Collector) -> Hotli
         problems.add(path, raw.line_of("e164"), f"e164 must look like +15551234567, not {e164!r}")
         e164 = None
     sources = raw.get("sources") or []
+    if not isinstance(sources, list):
+        problems.add(path, raw.line_of("sources"), f"{iso} {category}: sources must be a list of URLs")
+        sources = []
     if confidence in PRINTABLE_CONFIDENCE and not sources:
         problems.add(path, raw.line, f"{iso} {category}: a printable entry needs at least one source")
     return Hotline(
@@ -230,4 +310,6 @@ def _read_entry(path: Path, iso: str, raw: object, problems: Collector) -> Hotli
         sources=tuple(_text(s) for s in sources),
         confidence=confidence,
         line=raw.line,
+        e164_alt=_text(raw.get("e164_alt")) or None,
+        unlisted_short_code=_text(raw.get("unlisted_short_code")),
     )

@@ -2,8 +2,16 @@
 
 One JSON Lines file per language under translations/ledger/. Records are only
 ever added. Each binds the reviewer, the time, the exact English and the exact
-translation (with their SHA-256) and carries the hash of the record before it,
-so any edit, removal or reordering of past records breaks the chain.
+translation (with their SHA-256), and for an approval the warnings the reviewer
+acknowledged, and carries the hash of the record before it, so any edit,
+removal or reordering of past records breaks the chain.
+
+Every record is also signed with its reviewer's SSH Ed25519 key (see
+pipeline.signing) over all its fields but the signature, and counts only while
+that key is listed for its language in source/reviewers.yaml. An unsigned,
+altered or forged record breaks the ledger from that record on; a record whose
+key is no longer listed is kept but approves nothing (it is revoked).
+Records removed from the end are caught by pipeline.anchor against git.
 """
 
 from __future__ import annotations
@@ -13,10 +21,13 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import ContentError, Problem
-from pipeline.fsutil import write_atomic
+from pipeline.fsutil import read_text_file, write_atomic
 from pipeline.project import Project
+from pipeline.reviewers import Reviewers, read_reviewers
+from pipeline.signing import SigningKey, fingerprint, verify
 
 GENESIS = "0" * 64
 ACTIONS = ("approve", "reject")
@@ -24,6 +35,14 @@ ACTIONS = ("approve", "reject")
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """A warning the reviewer named when approving: the check's id and the message they saw."""
+
+    check: str
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +60,12 @@ class Decision:
     translation_sha256: str
     reason: str
     previous: str  # hash of the record before, GENESIS for the first
-    hash: str
+    hash: str  # sha256 of every field but the hash and the signature
+    key: str = ""  # the signer's public key, "ssh-ed25519 AAAA..."
+    signature: str = ""  # base64 Ed25519 signature of signed_message()
+    # Warnings the reviewer acknowledged when approving. Hashed and signed when present;
+    # records with none hash as they always did.
+    acknowledged: tuple[Acknowledgement, ...] = ()
 
     def matches(self, english: str, translation: str) -> bool:
         """Whether this decision was made on exactly these texts."""
@@ -49,8 +73,15 @@ class Decision:
 
 
 def _record_hash(fields: dict) -> str:
-    body = {k: v for k, v in fields.items() if k != "hash"}
+    # An unsigned record (written before records were signed) hashes as it was written: without a key.
+    body = {k: v for k, v in record_fields(fields).items() if k not in ("hash", "signature") and not (k == "key" and not v)}
     return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def signed_message(fields: dict) -> bytes:
+    """The canonical bytes a record's signature covers: every field but the signature."""
+    body = {k: v for k, v in record_fields(fields).items() if k != "signature"}
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
 def make_decision(
@@ -63,15 +94,19 @@ def make_decision(
     translation: str,
     now: dt.datetime,
     reason: str = "",
+    key: SigningKey | None = None,
+    time: str | None = None,
+    acknowledged: tuple[Acknowledgement, ...] = (),
 ) -> Decision:
+    """A new record, signed with `key` (an unsigned one only for tests of the guard against them)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
-    fields = {
+    fields: dict[str, Any] = {
         "language": language,
         "string_id": string_id,
         "action": action,
         "reviewer": reviewer,
-        "time": now.astimezone(dt.timezone.utc).isoformat(timespec="seconds"),
+        "time": time or now.astimezone(dt.timezone.utc).isoformat(timespec="seconds"),
         "english": english,
         "translation": translation,
         "english_sha256": text_hash(english),
@@ -79,7 +114,23 @@ def make_decision(
         "reason": reason,
         "previous": previous,
     }
-    return Decision(**fields, hash=_record_hash(fields))
+    if acknowledged:
+        fields["acknowledged"] = tuple(acknowledged)
+    if key is not None:
+        fields["key"] = key.public_line
+    fields["hash"] = _record_hash(fields)
+    if key is not None:
+        fields["signature"] = key.sign(signed_message(fields))
+    return Decision(**fields)
+
+
+def record_fields(fields: dict) -> dict:
+    """A record's fields as written to the ledger: acknowledgements as objects, left out when there are none."""
+    acknowledged = fields.get("acknowledged")
+    rest = {k: v for k, v in fields.items() if k != "acknowledged"}
+    if not acknowledged:
+        return rest
+    return {**rest, "acknowledged": [a if isinstance(a, dict) else {"check": a.check, "message": a.message} for a in acknowledged]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +138,12 @@ class Ledger:
     language: str
     path: Path
     decisions: tuple[Decision, ...]
-    problems: tuple[Problem, ...]  # a broken chain or altered record; reported by `outreach check`
+    problems: tuple[Problem, ...]  # a broken chain, altered, unsigned or forged record; reported by `outreach check`
+    revoked: tuple[tuple[str, str], ...] = ()  # (record hash, why it no longer counts): key not listed now
+
+    def revocation(self, decision: Decision) -> str:
+        """Why a record no longer counts ("" if it does)."""
+        return dict(self.revoked).get(decision.hash, "")
 
     @property
     def head(self) -> str:
@@ -104,50 +160,81 @@ class Ledger:
         return [d for d in self.decisions if string_id is None or d.string_id == string_id]
 
 
-def read_ledger(project: Project, language: str) -> Ledger:
-    """Read and verify a language's ledger. Chain breaks are kept as problems, not raised:
-    a tampered ledger approves nothing from the first bad record on."""
+def read_ledger(project: Project, language: str, reviewers: Reviewers | None = None) -> Ledger:
+    """Read and verify a language's ledger. Chain breaks, unsigned and forged records are kept
+    as problems, not raised: a tampered ledger approves nothing from the first bad record on.
+    Records signed by a key not listed now for the language are kept but revoked."""
     path = project.ledger_path(language)
     if not path.exists():
         return Ledger(language, path, (), ())
+    if reviewers is None:
+        reviewers = read_reviewers(project)
     decisions: list[Decision] = []
     problems: list[Problem] = []
+    revoked: list[tuple[str, str]] = []
     previous = GENESIS
     broken = False
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_text_file(path).splitlines(), start=1):
         if not line.strip():
             continue
         try:
             fields = json.loads(line)
+            if "acknowledged" in fields:
+                fields["acknowledged"] = tuple(Acknowledgement(**item) for item in fields["acknowledged"])
             decision = Decision(**fields)
-        except (json.JSONDecodeError, TypeError) as exc:
+        except (json.JSONDecodeError, TypeError, AttributeError) as exc:
             raise ContentError([Problem(path, number, f"not a ledger record: {exc}")], unusable=True) from None
+        texts = [(name, getattr(decision, name)) for name in Decision.__dataclass_fields__ if name != "acknowledged"]
+        texts += [(f"acknowledged.{name}", getattr(item, name)) for item in decision.acknowledged for name in ("check", "message")]
+        wrong = [name for name, value in texts if not isinstance(value, str)]
+        if wrong:
+            raise ContentError([Problem(path, number, f"not a ledger record: {', '.join(wrong)} must be text")], unusable=True)
         if broken:
             continue
-        if decision.previous != previous:
-            problems.append(Problem(path, number, "ledger chain broken: this record does not follow the one before it (records removed, reordered or inserted)"))
+        problem = _integrity_problem(decision, previous, language)
+        if problem:
+            problems.append(Problem(path, number, problem))
             broken = True
             continue
-        if _record_hash(asdict(decision)) != decision.hash or decision.english_sha256 != text_hash(decision.english) or decision.translation_sha256 != text_hash(decision.translation):
-            problems.append(Problem(path, number, "ledger record altered: its hash does not match its contents"))
-            broken = True
-            continue
-        if decision.language != language:
-            problems.append(Problem(path, number, f"record is for language {decision.language!r}, not {language!r}"))
-            broken = True
-            continue
+        reviewer = reviewers.by_key(decision.key)
+        message = ""
+        if reviewer is None or not reviewer.may_review(language):
+            why = "not listed in source/reviewers.yaml" if reviewer is None else f"listed for {', '.join(reviewer.languages)} only"
+            message = f"{decision.action} of {decision.string_id} by {decision.reviewer} no longer valid: key {fingerprint(decision.key)} {why}, not for {language}"
+        elif reviewer.name != decision.reviewer:
+            message = f"{decision.action} of {decision.string_id} by {decision.reviewer} not valid: it is signed with the key of {reviewer.name}"
+        if message:
+            revoked.append((decision.hash, message))
+            problems.append(Problem(path, number, message, "warning"))
         decisions.append(decision)
         previous = decision.hash
-    return Ledger(language, path, tuple(decisions), tuple(problems))
+    return Ledger(language, path, tuple(decisions), tuple(problems), tuple(revoked))
+
+
+def _integrity_problem(decision: Decision, previous: str, language: str) -> str:
+    """Why a record cannot be trusted ("" when its chain link, hashes and signature hold)."""
+    if decision.previous != previous:
+        return "ledger chain broken: this record does not follow the one before it (records removed, reordered or inserted)"
+    fields = asdict(decision)
+    if _record_hash(fields) != decision.hash or decision.english_sha256 != text_hash(decision.english) or decision.translation_sha256 != text_hash(decision.translation):
+        return "ledger record altered: its hash does not match its contents"
+    if decision.language != language:
+        return f"record is for language {decision.language!r}, not {language!r}"
+    if not decision.key or not decision.signature:
+        return "unsigned ledger record: every record must be signed with its reviewer's key (see README, 'Setting up reviewers')"
+    if not verify(decision.key, signed_message(fields), decision.signature):
+        return f"ledger record forged or altered: its signature does not verify with the key it names ({fingerprint(decision.key)})"
+    return ""
 
 
 def append_decisions(ledger: Ledger, new: list[Decision]) -> Ledger:
     """Write the ledger with `new` added at the end, atomically; return the new ledger."""
-    if ledger.problems:
-        raise ContentError(list(ledger.problems))
-    existing = ledger.path.read_text(encoding="utf-8") if ledger.path.exists() else ""
+    errors = [p for p in ledger.problems if p.severity == "error"]
+    if errors:
+        raise ContentError(errors)
+    existing = read_text_file(ledger.path) if ledger.path.exists() else ""
     if existing and not existing.endswith("\n"):
         existing += "\n"
-    lines = [json.dumps(asdict(d), ensure_ascii=False, sort_keys=True) for d in new]
+    lines = [json.dumps(record_fields(asdict(d)), ensure_ascii=False, sort_keys=True) for d in new]
     write_atomic(ledger.path, existing + "".join(line + "\n" for line in lines))
-    return Ledger(ledger.language, ledger.path, ledger.decisions + tuple(new), ())
+    return Ledger(ledger.language, ledger.path, ledger.decisions + tuple(new), ledger.problems, ledger.revoked)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.fsutil import guard_path
+
 
 @dataclass(frozen=True, slots=True)
 class Project:
@@ -29,10 +31,14 @@ class Project:
         return self.root / "output"
 
     def po_path(self, language: str) -> Path:
-        return self.translations / f"{language}.po"
+        return guard_path(self.translations / f"{language}.po", self.translations)
 
     def ledger_path(self, language: str) -> Path:
-        return self.translations / "ledger" / f"{language}.jsonl"
+        return guard_path(self.translations / "ledger" / f"{language}.jsonl", self.translations / "ledger")
+
+    def output_path(self, *parts: str) -> Path:
+        """A file under output/; refused (ContentError) if it would resolve outside it."""
+        return guard_path(self.output.joinpath(*parts), self.output)
 
     def relative(self, path: Path) -> str:
         try:

@@ -75,6 +75,7 @@ PDF_VARIANT = "pdf/ua-1"
 QR_QUIET_ZONE = 4  # modules of white around a QR code
 OVERFLOW_TOLERANCE_MM = 0.05
 PROOF_OVERLAY_CLASS = "proof-overlay"  # proof marks drawn over the content (templates)
+HIGHLIGHT_CLASS = "proof-highlight"  # a proof's string outlined for the review desk (base.css)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,7 @@ class RenderedDocument:
     proof: bool
     pdf: bytes
     page_count: int
+    fit_problems: tuple[str, ...] = ()  # a proof laid out although its text does not fit
 
 
 
@@ -298,8 +300,9 @@ class _Texts:
     the renderer can check that the template printed all of them.
     """
 
-    def __init__(self, renderer: Renderer, edition: Edition, format_name: str, texts: dict[str, str], allowed: list[str]):
+    def __init__(self, renderer: Renderer, edition: Edition, format_name: str, texts: dict[str, str], allowed: list[str], highlight: str = ""):
         self.renderer = renderer
+        self.highlight = highlight
         self.edition = edition
         self.format_name = format_name
         self.texts = texts
@@ -329,6 +332,8 @@ class _Texts:
         self.used.add(string_id)
         body = self.renderer.fill(text, self.edition, string_id, self.fail)
         classes = f"s {css_class}".strip()
+        if string_id == self.highlight:
+            classes += f" {HIGHLIGHT_CLASS}"
         return Markup('<{0} class="{1}" data-string="{2}">{3}</{0}>').format(Markup(tag), classes, string_id, body)
 
     def plain(self, string_id: str) -> str:
@@ -362,7 +367,7 @@ class Renderer:
         self.base_url = path2url(self.templates)
         self.fetcher = TemplateFetcher(self.templates)
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.templates),
+            loader=jinja2.FunctionLoader(self._load_template),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -388,8 +393,13 @@ class Renderer:
             raise RenderError("stylesheets: " + "; ".join(messages))
         self._unbounded_pages = weasyprint.CSS(string="@page { size: 5000mm 5000mm; bleed: 0; marks: none; }")
 
+    def _load_template(self, name: str) -> tuple[str, str, Callable[[], bool]]:
+        """Jinja's loader: a template file whose real path (symlinks resolved) is under templates/."""
+        path = self.fetcher.local_path(path2url(self.templates / name))
+        return path.read_text(encoding="utf-8"), str(path), lambda: True
+
     def _parse_css(self, name: str) -> weasyprint.CSS:
-        path = self.templates / name
+        path = self.fetcher.local_path(path2url(self.templates / name))  # refused outside templates/
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
@@ -483,8 +493,12 @@ class Renderer:
         proof: bool,
         unapproved: Sequence[tuple[str, ...]] = (),
         document_errors: Sequence[str] = (),
+        highlight: str = "",
     ) -> RenderedDocument:
-        """Render one edition in one format; RenderError if anything would print wrong."""
+        """Render one edition in one format; RenderError if anything would print wrong.
+
+        `highlight` (proofs only) outlines one string's box, for the review desk's preview.
+        """
         spec = FORMATS.get(format_name)
         where = f"{edition.id} {format_name}"
         if spec is None:
@@ -494,11 +508,13 @@ class Renderer:
             raise RenderError(f"{where}: language {edition.language!r} is not in languages.yaml")
 
         allowed = self.source.edition_string_ids(edition, format_name)
+        if highlight and not proof:
+            raise RenderError(f"{where}: only a proof can outline a string")
         if not proof:
             pending = sorted({item[0] for item in unapproved} & set(allowed))
             if pending:
                 raise RenderError(f"{where}: a final document cannot print unapproved strings: {', '.join(pending)}")
-        t = _Texts(self, edition, format_name, texts, allowed)
+        t = _Texts(self, edition, format_name, texts, allowed, highlight)
         layouts = [self._layout_view(layout, edition.region) for layout in self.source.layouts_for(format_name)]
         hotlines = [self._hotline_view(e) for e in self.source.printed_hotlines(edition)]
         emergency = next((h for h in hotlines if h.category == "emergency"), None)
@@ -544,7 +560,8 @@ class Renderer:
                 context["compact"] = True
                 html_text = self._html(spec, context, where)
             try:
-                document, pdf = self._lay_out(html_text, spec, where, texts, t.used, check=True)
+                # Only the last attempt's fit problems are reported, so only it measures them.
+                document, pdf = self._lay_out(html_text, spec, where, texts, t.used, check=True, measure=compact)
                 break
             except FitError as exc:
                 misfit = exc
@@ -555,7 +572,7 @@ class Renderer:
             context["fit_problems"] = [str(misfit).split(": ", 1)[-1]]
             document, pdf = self._lay_out(self._html(spec, context, where), spec, where, texts, t.used, check=False)
         LOGGER.debug("rendered %s (%d pages, %d bytes)", where, len(document.pages), len(pdf))
-        return RenderedDocument(edition.id, format_name, proof, pdf, len(document.pages))
+        return RenderedDocument(edition.id, format_name, proof, pdf, len(document.pages), tuple(context["fit_problems"]))
 
     def _html(self, spec: FormatSpec, context: dict, where: str) -> str:
         try:
@@ -565,7 +582,7 @@ class Renderer:
         # Indentation means nothing in HTML (no element keeps white space) but costs parsing time.
         return _INDENTATION_RE.sub("\n", html_text)
 
-    def _lay_out(self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: set[str], check: bool):
+    def _lay_out(self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: set[str], check: bool, measure: bool = True):
         with _weasyprint_logs() as messages:
             try:
                 html = weasyprint.HTML(string=html_text, base_url=self.base_url, url_fetcher=self.fetcher)
@@ -576,7 +593,7 @@ class Renderer:
                     cache=self.image_cache,
                 )
                 if check:
-                    self._check_layout(html, document, spec, where)
+                    self._check_layout(html, document, spec, where, measure)
                 pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
             except FatalURLFetchingError as exc:
                 raise RenderError(f"{where}: {exc.__cause__ or exc}") from None
@@ -601,7 +618,7 @@ class Renderer:
 
     # -- fit ------------------------------------------------------------
 
-    def _check_layout(self, html: weasyprint.HTML, document: weasyprint.Document, spec: FormatSpec, where: str) -> None:
+    def _check_layout(self, html: weasyprint.HTML, document: weasyprint.Document, spec: FormatSpec, where: str, measure: bool = True) -> None:
         """Everything printed in full, cards inside their safe area, the right number of pages.
 
         WeasyPrint never says when text does not fit: a card's text may run past
@@ -631,7 +648,7 @@ class Renderer:
                 box_problems.append(f"string {string_id!r} is set in {size_pt:.1f} pt; {spec.name} needs at least {spec.min_text_pt:g} pt")
         if spec.pages is not None and len(content_pages) != spec.pages:
             problems.append(f"content takes {len(content_pages)} pages instead of {spec.pages}")
-        if problems and expected_cards:
+        if problems and expected_cards and measure:
             # Say by how much and where, measured where nothing can be cut off.
             problems = self._measure_cards(html, spec) or problems
         problems = box_problems + problems

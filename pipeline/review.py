@@ -2,11 +2,15 @@
 
 `outreach review LANG` walks the strings that need a decision (every state but
 approved and missing, in source order) and shows for each its English, the old
-English as a word diff when the English changed, the current text, where that
-text came from and what the checks found. The reviewer approves, edits, rejects
+English as a word diff when the English changed, the current text, its
+machine back-translation into English (when `outreach backtranslate` stored one
+for this very text) with a word diff against the English and its chrF score,
+where the text came from and what the checks found. The reviewer approves, edits, rejects
 or skips it. Each decision goes through `approval.decide` at once, so quitting
 loses nothing; an edit is written to the PO as a person's text awaiting review
-and the string is shown again so it can be approved.
+and the string is shown again so it can be approved. Approving a string with
+warnings asks for a key press per warning; the acknowledged warnings go into
+the ledger record.
 
 Nothing here talks to a terminal: the caller passes the functions that read a
 key, read a line, write text and open an editor, so tests can script a session.
@@ -19,18 +23,18 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import polib
-
-from pipeline import checks
-from pipeline.approval import ENGLISH, State, StringState, decide, string_states
-from pipeline.catalog import FUZZY, Catalog, provenance_lines, read_catalog, set_provenance, sync_catalog, write_catalog
+from pipeline import checks, similarity
+from pipeline.approval import ENGLISH, State, StringState, decide, signer_name, string_states
+from pipeline.catalog import BACK_TRANSLATION, BackTranslation, Catalog, read_catalog, sync_catalog, write_catalog
 from pipeline.content import Source
 from pipeline.errors import ContentError, Problem
 from pipeline.ledger import read_ledger
 from pipeline.lock import holding_project_lock
+from pipeline.signing import SigningKey
 
 SKIPPED_STATES = (State.APPROVED, State.MISSING)
 KEYS_HELP = "[a]pprove  [e]dit  [E]dit in $EDITOR  [r]eject  [s]kip  [q]uit"
+ACKNOWLEDGE_KEY = "y"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +59,21 @@ class ReviewItem:
     provenance: tuple[str, ...]  # the entry's `outreach:` comment lines
     note: str  # the note for translators from source/
     findings: tuple[checks.Finding, ...]
+    back_translation: BackTranslation | None = None  # as stored; may be of an earlier translation
 
     @property
     def errors(self) -> list[checks.Finding]:
         return checks.errors_of(self.findings)
+
+    @property
+    def warnings(self) -> list[checks.Finding]:
+        return [f for f in self.findings if f.severity == checks.WARNING]
+
+    @property
+    def current_back_translation(self) -> BackTranslation | None:
+        """The stored back-translation if it was made from the translation shown, else None."""
+        back = self.back_translation
+        return back if back is not None and back.is_current(self.state.translation) else None
 
 
 def strings_to_review(source: Source, language: str) -> list[str]:
@@ -72,17 +87,19 @@ def read_review_item(source: Source, language: str, string_id: str) -> ReviewIte
     """The current state of one string, read fresh from the PO and the ledger."""
     catalog = _synced_catalog(source, language)
     item = string_states(source, catalog, read_ledger(source.project, language))[string_id]
-    entry = catalog.entry(string_id)
     previous = None
     if item.state is State.STALE and item.entry is not None:
         previous = item.entry.previous_english or (item.entry.english if item.entry.english != item.english else None)
-    findings = checks.check_translation(source, language, string_id, item.translation) if item.translation else []
+    back = item.entry.back_translation if item.entry is not None else None
+    current_back = item.entry.current_back_translation if item.entry is not None else ""
+    findings = checks.check_translation(source, language, string_id, item.translation, current_back) if item.translation else []
     return ReviewItem(
         state=item,
         previous_english=previous,
-        provenance=tuple(provenance_lines(entry)) if entry is not None else (),
+        provenance=tuple(line for line in item.entry.provenance_lines if not line.startswith(BACK_TRANSLATION)) if item.entry is not None else (),
         note=source.strings[string_id].note,
         findings=tuple(findings),
+        back_translation=back,
     )
 
 
@@ -109,6 +126,7 @@ def describe_item(item: ReviewItem, language: str, position: int, total: int) ->
         lines.append(f"  was:      {item.previous_english}")
         lines.append(f"  changes:  {word_diff(item.previous_english, state.english)}")
     lines.append(f"  {language + ':':9} {state.translation}")
+    lines += describe_back_translation(item, language)
     if state.state is State.REJECTED and state.decision is not None:
         lines.append(f"  rejected by {state.decision.reviewer}, {state.decision.time}: {state.decision.reason}")
     for number, line in enumerate(item.provenance):
@@ -122,46 +140,53 @@ def describe_item(item: ReviewItem, language: str, position: int, total: int) ->
     return "\n".join(lines)
 
 
-def mark_person_text(entry: polib.POEntry, text: str, origin: str, findings: list[checks.Finding]) -> None:
-    """Make `text` the entry's translation as a person's text that awaits approval.
+def describe_back_translation(item: ReviewItem, language: str) -> list[str]:
+    """The back-translation lines of a string: text, provenance, word diff against the English, chrF."""
+    back = item.current_back_translation
+    if back is None:
+        if item.back_translation is not None and item.state.translation:
+            return [f"  back:     (out of date: made from an earlier translation; run `outreach backtranslate {language}`)"]
+        return []
+    score = similarity.score_similarity(item.state.english, back.text)
+    low = similarity.is_low_similarity(item.state.english, back.text)
+    verdict = f"LOW, below {similarity.LOW_SIMILARITY:.0f}" if low else "0-100, higher is closer"
+    return [
+        f"  back:     {back.text}",
+        f"            (machine back-translation into English: {back.engine}, {back.date})",
+        f"  diff:     {word_diff(item.state.english, back.text)}",
+        f"  chrF:     {score:.0f} ({verdict})",
+    ]
 
-    The text is no longer a draft (not fuzzy) and answers the current English
-    (no previous English). A text with error findings stays fuzzy: it cannot be
-    approved anyway, and msgfmt and Poedit would refuse, for example, a
-    non-fuzzy translation that lacks a placeholder.
-    """
-    errors = checks.errors_of(findings)
-    entry.msgstr = text
-    entry.previous_msgid = None
-    if errors and FUZZY not in entry.flags:
-        entry.flags.insert(0, FUZZY)
-    if not errors and FUZZY in entry.flags:
-        entry.flags.remove(FUZZY)
-    set_provenance(entry, [origin, *(f"check: {f.message} [{f.check}]" for f in errors)])
+
+def person_text_errors(findings: list[checks.Finding]) -> list[str]:
+    """The comment lines written next to a person's text for its error findings."""
+    return [f"check: {f.message} [{f.check}]" for f in checks.errors_of(findings)]
 
 
 @holding_project_lock("review")
-def save_edit(source: Source, language: str, string_id: str, text: str, reviewer: str, now: dt.datetime) -> None:
-    """Write a reviewer's new wording for one string into the language's PO."""
+def save_edit(
+    source: Source, language: str, string_id: str, text: str, reviewer: str, now: dt.datetime, tool: str = "outreach review"
+) -> None:
+    """Write a reviewer's new wording for one string into the language's PO; `tool` names where it was typed."""
     catalog = _synced_catalog(source, language)
-    entry = catalog.entry(string_id)
-    if entry is None:
+    if not catalog.has(string_id):
         raise ContentError([Problem(catalog.path, None, f"{string_id}: no such string")])
     day = now.astimezone(dt.timezone.utc).date().isoformat()
     findings = checks.check_translation(source, language, string_id, text)
-    mark_person_text(entry, text, f"edited by {reviewer} in outreach review, {day}", findings)
+    catalog.set_person_text(string_id, text, f"edited by {reviewer} in {tool}, {day}", person_text_errors(findings))
     write_catalog(catalog, now)
 
 
 def run_review(
     source: Source,
     language: str,
-    reviewer: str,
+    key: SigningKey,
     now: Callable[[], dt.datetime],
     read_key: Callable[[], str],
     read_line: Callable[[str], str],
     write: Callable[[str], None],
     edit_in_editor: Callable[[str], str | None],
+    reviewer: str | None = None,
 ) -> ReviewSummary:
     """Review every string of `language` that needs a decision, one at a time.
 
@@ -169,9 +194,11 @@ def run_review(
     can be long). `read_key` returns one key press, `read_line(prompt)` a line
     of text, `edit_in_editor(text)` the edited text (None when the editor was
     closed without saving). EOFError from either reader ends the session like `q`.
+    Decisions are signed with `key`, whose owner in source/reviewers.yaml is the
+    reviewer (`reviewer`, if given, must be that name).
     """
-    _check_can_review(source, language, reviewer)
-    session = _Session(source, language, reviewer, now, read_key, read_line, write, edit_in_editor)
+    name = _check_can_review(source, language, key, reviewer)
+    session = _Session(source, language, key, name, now, read_key, read_line, write, edit_in_editor)
     queue = strings_to_review(source, language)
     if not queue:
         write(f"{language}: nothing to review")
@@ -191,6 +218,7 @@ class _Session:
 
     source: Source
     language: str
+    key: SigningKey
     reviewer: str
     now: Callable[[], dt.datetime]
     read_key: Callable[[], str]
@@ -223,7 +251,11 @@ class _Session:
             if key == "a":
                 if item.errors:
                     self.write(f"{string_id}: cannot approve: " + "; ".join(f"{f.message} [{f.check}]" for f in item.errors))
-                elif self.record(string_id, "approve"):
+                    continue
+                acknowledged = self.acknowledge(item)
+                if acknowledged is None:
+                    self.write(f"{string_id}: not approved: every warning must be acknowledged first")
+                elif self.record(string_id, "approve", acknowledge=acknowledged):
                     self.approved.append(string_id)
                     return True
             elif key == "r":
@@ -254,10 +286,23 @@ class _Session:
         self.write(f"{string_id}: saved your text; it awaits approval")
         return True
 
-    def record(self, string_id: str, action: str, reason: str = "") -> bool:
+    def acknowledge(self, item: ReviewItem) -> tuple[str, ...] | None:
+        """Ask for a key press per warning; the acknowledged check ids, or None if one was not acknowledged."""
+        acknowledged: list[str] = []
+        for finding in item.warnings:
+            self.write(f"  {finding.severity}: {finding.message} [{finding.check}]")
+            self.write(f"  press {ACKNOWLEDGE_KEY} to acknowledge this warning and go on approving, any other key to go back")
+            if self.read_key() != ACKNOWLEDGE_KEY:
+                return None
+            acknowledged.append(finding.check)
+        return tuple(dict.fromkeys(acknowledged))
+
+    def record(self, string_id: str, action: str, reason: str = "", acknowledge: tuple[str, ...] = ()) -> bool:
         """Append the decision to the ledger now; False (and why) if it was refused."""
         try:
-            outcome = decide(self.source, self.language, [string_id], self.reviewer, action, self.now(), reason)
+            outcome = decide(
+                self.source, self.language, [string_id], self.key, action, self.now(), reason, self.reviewer, acknowledge=acknowledge
+            )
         except ContentError as exc:
             for problem in exc.problems:
                 self.write(f"{action} refused: {problem.message}")
@@ -278,15 +323,16 @@ class _Session:
         )
 
 
-def _check_can_review(source: Source, language: str, reviewer: str) -> None:
-    """Refuse before showing anything if no decision could be recorded."""
+def _check_can_review(source: Source, language: str, key: SigningKey, reviewer: str | None) -> str:
+    """Refuse before showing anything if no decision could be recorded; the reviewer's name."""
     if language == ENGLISH or language not in source.languages:
         raise ContentError([Problem(source.project.source / "languages.yaml", None, f"{language!r} is not a translated language")])
-    if not reviewer.strip():
-        raise ContentError([Problem(source.project.po_path(language), None, "a reviewer name is required")])
+    name = signer_name(source, key, language, reviewer)
     ledger = read_ledger(source.project, language)
-    if ledger.problems:
-        raise ContentError(list(ledger.problems))
+    errors = [p for p in ledger.problems if p.severity == "error"]
+    if errors:
+        raise ContentError(errors)
+    return name
 
 
 def _synced_catalog(source: Source, language: str) -> Catalog:

@@ -23,7 +23,7 @@ from typing import Protocol
 
 from pipeline import checks
 from pipeline.approval import State, string_states
-from pipeline.catalog import FUZZY, Catalog, read_catalog, set_provenance, sync_catalog, write_catalog
+from pipeline.catalog import Catalog, read_catalog, sync_catalog, write_catalog
 from pipeline.content import Source
 from pipeline.ledger import read_ledger
 from pipeline.lock import holding_project_lock
@@ -125,18 +125,24 @@ class Protected:
 
 
 def protect(text: str, source: Source, language: str) -> Protected:
+    """English `text` with its protected spans as tokens; glossary terms come back as `language`'s word."""
     terms = list(source.glossary.terms)
     found = protected_spans(text, list(source.glossary.keep), terms)
+
+    def term_word(span: Span) -> str:
+        return source.glossary.terms.get(span.text.lower(), {}).get(language) or span.text
+
+    return protect_spans(text, found, term_word)
+
+
+def protect_spans(text: str, found: list[Span], term_word: Callable[[Span], str]) -> Protected:
+    """Replace each span by a numbered token; a term span comes back as `term_word(span)`, others as they were."""
     pieces, replacements, position = [], [], 0
     for number, span in enumerate(found, start=1):
         pieces.append(text[position:span.start])
         pieces.append(f"[{number}]")
         position = span.end
-        if span.kind == "term":
-            word = source.glossary.terms.get(span.text.lower(), {}).get(language)
-            replacements.append(word or span.text)
-        else:
-            replacements.append(span.text)
+        replacements.append(term_word(span) if span.kind == "term" else span.text)
     pieces.append(text[position:])
     return Protected("".join(pieces), tuple(found), tuple(replacements))
 
@@ -183,19 +189,7 @@ class DraftReport:
 
 def needs_draft(catalog: Catalog) -> list[str]:
     """Ids with no translation, or whose machine draft no longer matches its English."""
-    wanted = []
-    for entry in catalog.po:
-        if entry.obsolete or not entry.msgctxt:
-            continue
-        if not entry.msgstr.strip():
-            wanted.append(entry.msgctxt)
-        elif entry.previous_msgid is not None and FUZZY in entry.flags and _is_machine(entry):
-            wanted.append(entry.msgctxt)
-    return wanted
-
-
-def _is_machine(entry) -> bool:
-    return any(line.startswith("outreach: machine draft") for line in entry.tcomment.splitlines())
+    return catalog.needs_draft()
 
 
 @holding_project_lock("translate")
@@ -230,9 +224,7 @@ def draft_language(
     for string_id in list(inputs):
         english = source.english(string_id)
         if english in memory:
-            entry = catalog.entry(string_id)
-            entry.msgstr = memory[english]
-            _mark_draft(entry, [f"translation memory: the approved text of {memory_ids[english]}, {day}"])
+            catalog.set_machine_draft(string_id, memory[english], [f"translation memory: the approved text of {memory_ids[english]}, {day}"])
             report.from_memory.append(string_id)
             del inputs[string_id]
 
@@ -254,9 +246,7 @@ def draft_language(
                 f"check: {f.message} [{f.check}]"
                 for f in checks.errors_of(checks.check_translation(source, language, string_id, text))
             ]
-            entry = catalog.entry(string_id)
-            entry.msgstr = text
-            _mark_draft(entry, [f"machine draft{pivot}: {engine.description}, {day}", *findings])
+            catalog.set_machine_draft(string_id, text, [f"machine draft{pivot}: {engine.description}, {day}", *findings])
             report.drafted.append(string_id)
             if findings:
                 report.flagged[string_id] = findings
@@ -266,10 +256,3 @@ def draft_language(
         write_catalog(catalog, now)
         report.wrote = True
     return report
-
-
-def _mark_draft(entry, provenance: list[str]) -> None:
-    entry.previous_msgid = None
-    if FUZZY not in entry.flags:
-        entry.flags.insert(0, FUZZY)
-    set_provenance(entry, provenance)

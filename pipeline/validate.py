@@ -1,31 +1,119 @@
-"""`outreach check`: run every check on the whole project and collect the findings."""
+"""`outreach check`: run every check on the whole project and collect the findings.
+
+Besides the checks' findings, `check` reports what would make `render` refuse a
+final, so the two never disagree: errors are the same errors the gate reads,
+and approval states that block a final are warnings (`approval-stale`,
+`approval-missing`, `final-refused`), computed by approval's own state
+classification.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from pipeline import checks
+from pipeline.anchor import check_ledgers_anchored
+from pipeline.approval import (
+    ENGLISH,
+    State,
+    StringState,
+    blocking_strings,
+    language_states,
+)
 from pipeline.catalog import catalog_languages, read_catalog
 from pipeline.content import Source
-from pipeline.ledger import read_ledger
+from pipeline.ledger import read_ledger, text_hash
 from pipeline.release_check import verify_release
 
 
-def validate_project(source: Source, today: dt.date, max_age_days: int, languages: list[str] | None = None) -> list[checks.Finding]:
-    """Source, registry, every catalog's translations, every ledger's chain (English's too) and the release on disk."""
+def validate_project(source: Source, today: dt.date, max_age_days: int, languages: list[str] | None = None, since: str = "HEAD") -> list[checks.Finding]:
+    """Source, registry, every catalog's translations, every ledger's chain and signatures (English's
+    too), in a git work tree that every ledger extends its version at `since`, and the release on disk."""
     findings = checks.check_source(source) + checks.check_registry(source, today, max_age_days)
     for language in languages or catalog_languages(source):
         catalog = read_catalog(source.project, language)
         for entry in catalog.views().values():
             if entry.id not in source.strings or not entry.translation.strip():
                 continue
-            for finding in checks.check_translation(source, language, entry.id, entry.translation):
+            for finding in checks.check_translation(source, language, entry.id, entry.translation, entry.current_back_translation):
                 findings.append(
                     checks.Finding(finding.check, finding.severity, finding.message, catalog.path, entry.line, entry.id, language)
                 )
     for language in ["en", *(languages or catalog_languages(source))]:
         for problem in read_ledger(source.project, language).problems:
-            findings.append(checks.Finding("ledger-chain", checks.ERROR, problem.message, problem.path, problem.line))
+            findings.append(checks.Finding("ledger-chain", problem.severity, problem.message, problem.path, problem.line))
+    for problem in check_ledgers_anchored(source.project, since):
+        findings.append(checks.Finding("ledger-chain", checks.ERROR, problem.message, problem.path, problem.line))
     for problem in verify_release(source.project.output):
         findings.append(checks.Finding("release", checks.ERROR, problem.message, problem.path, problem.line))
     return findings
+
+
+def gate_findings(source: Source, languages: list[str] | None = None) -> list[checks.Finding]:
+    """Warnings for every approval state that makes the gate refuse a final.
+
+    approval-stale    the latest record approves other wording: the English or
+                      the translation was edited after approval (or the PO still
+                      marks it fuzzy)
+    approval-missing  a PO entry that is not fuzzy, so translation tools show it
+                      as done, but no ledger record approves it (fuzzy removed by hand?)
+    final-refused     an edition whose finals cannot print yet, with why
+    """
+    chosen = [ENGLISH, *(languages or catalog_languages(source))]
+    findings: list[checks.Finding] = []
+    states = {language: language_states(source, language) for language in chosen}
+    for language, by_id in states.items():
+        po_path = None if language == ENGLISH else source.project.po_path(language)
+        for item in by_id.values():
+            finding = _state_finding(source, language, item, po_path)
+            if finding is not None:
+                findings.append(finding)
+    editions_path = source.project.source / "editions.yaml"
+    for edition in source.editions.values():
+        if edition.language not in states:
+            continue
+        refused: dict[str, StringState] = {}
+        formats = []
+        for format_name in edition.formats:
+            blocking = blocking_strings(source, edition, format_name, states[edition.language])
+            if blocking:
+                formats.append(format_name)
+                refused.update((item.id, item) for item in blocking)
+        if refused:
+            counts: dict[str, int] = {}
+            for item in refused.values():
+                counts[item.state.value] = counts.get(item.state.value, 0) + 1
+            detail = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+            findings.append(checks.Finding(
+                "final-refused", checks.WARNING,
+                f"{edition.id}: no final of {', '.join(formats)} until {len(refused)} strings are approved ({detail})",
+                editions_path, edition.line,
+            ))
+    return findings
+
+
+def _state_finding(source: Source, language: str, item: StringState, po_path) -> checks.Finding | None:
+    if item.state is State.APPROVED:
+        return None
+    string = source.strings[item.id]
+    if language == ENGLISH:
+        path, line = string.path, string.line
+    else:
+        path, line = po_path, (item.entry.line if item.entry else None)
+    decision = item.decision
+    if decision is not None and decision.action == "approve":
+        if not decision.matches(item.english, item.translation):
+            what = "the English" if decision.english_sha256 != text_hash(item.english) else "the text"
+            fix = f"outreach approve {language} {item.id}"
+            message = f"approved by {decision.reviewer} on {decision.time[:10]}, but {what} changed since; review and `{fix}`"
+        else:
+            message = f"approved in the ledger but the PO marks it fuzzy; approve it again (`outreach approve {language} {item.id}`)"
+        return checks.Finding("approval-stale", checks.WARNING, message, path, line, item.id, language)
+    if language != ENGLISH and item.entry is not None and not item.entry.fuzzy and item.translation.strip():
+        return checks.Finding(
+            "approval-missing", checks.WARNING,
+            "not marked fuzzy, but no ledger record approves this text (was `fuzzy` removed by hand?); it will not print until approved",
+            path, line, item.id, language,
+        )
+    return None
+

@@ -30,12 +30,12 @@ from xml.parsers import expat
 
 from pipeline import checks
 from pipeline.approval import ENGLISH, State, StringState, string_states
-from pipeline.catalog import MARK, Catalog, provenance_lines, read_catalog, sync_catalog, write_catalog
+from pipeline.catalog import Catalog, CatalogEntry, read_catalog, sync_catalog, write_catalog
 from pipeline.content import Source
 from pipeline.errors import ContentError, Problem
 from pipeline.ledger import read_ledger
 from pipeline.lock import holding_project_lock
-from pipeline.review import mark_person_text
+from pipeline.review import person_text_errors
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -99,7 +99,7 @@ def export_xliff(source: Source, language: str) -> bytes:
 
 
 def _trans_unit(catalog: Catalog, item: StringState) -> ET.Element:
-    entry = catalog.entry(item.id)
+    entry = catalog.view(item.id)
     unit = ET.Element("trans-unit", {"id": item.id, "resname": item.id})
     if item.state is State.APPROVED:
         unit.set("approved", "yes")
@@ -127,10 +127,10 @@ def _target_attributes(state: State) -> dict[str, str]:
     return {"state": "needs-review-translation"}  # needs review, draft, stale
 
 
-def _notes(entry, item: StringState) -> list[tuple[str, str]]:
-    notes = [(NOTE_SOURCE, line) for line in entry.comment.splitlines() if line.strip()]
-    notes += [(NOTE_TRANSLATOR, line) for line in _translator_lines(entry)]
-    notes += [(NOTE_PROVENANCE, line) for line in provenance_lines(entry)]
+def _notes(entry: CatalogEntry, item: StringState) -> list[tuple[str, str]]:
+    notes = [(NOTE_SOURCE, line) for line in entry.source_notes]
+    notes += [(NOTE_TRANSLATOR, line) for line in entry.translator_notes]
+    notes += [(NOTE_PROVENANCE, line) for line in entry.provenance_lines]
     if item.state is State.STALE:
         previous = item.entry.previous_english if item.entry and item.entry.previous_english is not None else item.entry.english
         notes.append((NOTE_PREVIOUS, previous))
@@ -142,21 +142,16 @@ def _notes(entry, item: StringState) -> list[tuple[str, str]]:
     return notes
 
 
-def _translator_lines(entry) -> list[str]:
-    """The translator comments a person wrote (everything but this project's `outreach:` lines)."""
-    return [line for line in entry.tcomment.splitlines() if line.strip() and not line.startswith(MARK)]
-
-
 def _refuse_unwritable(catalog: Catalog, states: dict[str, StringState]) -> None:
     """XML 1.0 cannot hold most control characters; a carriage return would not survive parsing."""
     problems = []
     for item in states.values():
-        entry = catalog.entry(item.id)
-        texts = [item.english, item.translation, entry.comment, entry.tcomment, entry.previous_msgid or ""]
+        entry = catalog.view(item.id)
+        texts = [item.english, item.translation, *entry.source_notes, *entry.translator_notes, *entry.provenance_lines, entry.previous_english or ""]
         bad = sorted({ch for text in texts for ch in text if not _xml_char(ch) or ch == "\r"})
         if bad:
             names = ", ".join(f"U+{ord(ch):04X}" for ch in bad)
-            problems.append(Problem(catalog.path, entry.linenum or None, f"{item.id}: {names} cannot be written to XLIFF; remove it"))
+            problems.append(Problem(catalog.path, entry.line or None, f"{item.id}: {names} cannot be written to XLIFF; remove it"))
     if problems:
         raise ContentError(problems)
 
@@ -209,10 +204,9 @@ def import_xliff(source: Source, path: Path, now: dt.datetime) -> ImportReport:
         if unit.source != english:
             skip("the English has changed since this file was exported; export again and carry the translation over")
             continue
-        entry = catalog.entry(unit.id)
-        if _add_translator_notes(entry, unit.notes):
+        if _add_translator_notes(catalog, unit.id, unit.notes):
             noted.append(unit.id)
-        current = entry.msgstr
+        current = catalog.translation(unit.id)
         text = unit.target
         if text is None or text == current or (not text.strip() and not current.strip()):
             unchanged.append(unit.id)
@@ -224,7 +218,7 @@ def import_xliff(source: Source, path: Path, now: dt.datetime) -> ImportReport:
             skip(f"the target is a copy of the English in a unit marked {unit.target_state!r}")
             continue
         found = checks.check_translation(source, language, unit.id, text)
-        mark_person_text(entry, text, origin, found)
+        catalog.set_person_text(unit.id, text, origin, person_text_errors(found))
         findings.extend(found)
         changed.append(unit.id)
         if states[unit.id].state is State.APPROVED:
@@ -246,21 +240,15 @@ def import_xliff(source: Source, path: Path, now: dt.datetime) -> ImportReport:
     )
 
 
-def _add_translator_notes(entry, notes: tuple[tuple[str, str], ...]) -> bool:
+def _add_translator_notes(catalog: Catalog, string_id: str, notes: tuple[tuple[str, str], ...]) -> bool:
     """Add a CAT tool's or translator's notes to the entry's translator comments; never remove any."""
-    existing = entry.tcomment.splitlines()
-    added = []
+    lines = []
     for author, text in notes:
         if author in GENERATED_NOTES:
             continue
         prefix = "" if author in ("", "translator", NOTE_TRANSLATOR) else f"{author}: "
-        for line in text.splitlines():
-            line = (prefix + line).strip()
-            if line and not line.startswith(MARK) and line not in existing and line not in added:
-                added.append(line)
-    if added:
-        entry.tcomment = "\n".join(existing + added)
-    return bool(added)
+        lines += [prefix + line for line in text.splitlines()]
+    return catalog.add_translator_notes(string_id, lines)
 
 
 def read_xliff(source: Source, path: Path) -> tuple[str, list[XliffUnit]]:

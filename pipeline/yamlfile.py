@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from pipeline.errors import ContentError, Problem
+from pipeline.fsutil import read_text_file
 
 
 class Node(dict):
@@ -35,6 +36,10 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Node:
     mapping.key_lines = {}
     loader.flatten_mapping(node)
     for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain name, not a list or mapping", key_node.start_mark
+            )
         key = loader.construct_object(key_node, deep=True)
         if key in mapping:
             raise yaml.constructor.ConstructorError(
@@ -55,12 +60,11 @@ _LineLoader.yaml_implicit_resolvers = {
 
 def read_yaml(path: Path) -> Any:
     """Parse one YAML file; syntax errors and missing files raise an unusable ContentError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ContentError([Problem(path, None, "file not found")], unusable=True) from None
-    except UnicodeDecodeError as exc:
-        raise ContentError([Problem(path, None, f"not UTF-8 text ({exc.reason})")], unusable=True) from None
+    return parse_yaml(path, read_text_file(path))
+
+
+def parse_yaml(path: Path, text: str) -> Any:
+    """Parse YAML text that is (or will be) the file `path`; syntax errors raise an unusable ContentError."""
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:

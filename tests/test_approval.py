@@ -8,7 +8,7 @@ import subprocess
 import polib
 import pytest
 
-from conftest import NOW, edit
+from conftest import NOW, edit, hand_edit_po
 from pipeline.approval import State, blocking_strings, decide, language_states
 from pipeline.catalog import read_catalog, sync_catalog, write_catalog
 from pipeline.content import read_source
@@ -22,12 +22,7 @@ pytestmark = pytest.mark.usefixtures("po_files_compile")
 
 
 def write_draft(project, source, language="es", string_id="call-emergency", text=TRANSLATION):
-    catalog = read_catalog(project, language)
-    sync_catalog(source, catalog)
-    entry = catalog.entry(string_id)
-    entry.msgstr = text
-    entry.flags.insert(0, "fuzzy")
-    write_catalog(catalog, NOW)
+    hand_edit_po(source, language, {string_id: {"msgstr": text, "fuzzy": True}})
 
 
 def state_of(source, string_id="call-emergency", language="es"):
@@ -47,10 +42,10 @@ def test_po_round_trip_is_lossless_and_valid_for_msgfmt(project, source):
     subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(path)], check=True)
 
 
-def test_approve_binds_reviewer_and_both_texts(project, source):
+def test_approve_binds_reviewer_and_both_texts(keys, project, source):
     write_draft(project, source)
     assert state_of(source) is State.DRAFT
-    decide(source, "es", ["call-emergency"], "Ana Reviewer", "approve", NOW)
+    decide(source, "es", ["call-emergency"], keys["Ana Reviewer"], "approve", NOW)
     assert state_of(source) is State.APPROVED
     entry = polib.pofile(str(project.po_path("es"))).find("call-emergency", by="msgctxt")
     assert "fuzzy" not in entry.flags
@@ -67,16 +62,16 @@ def test_removing_fuzzy_by_hand_is_not_approval(project, source):
     assert state_of(source) is State.NEEDS_REVIEW
 
 
-def test_editing_after_approval_unapproves(project, source):
+def test_editing_after_approval_unapproves(keys, project, source):
     write_draft(project, source)
-    decide(source, "es", ["call-emergency"], "Ana Reviewer", "approve", NOW)
+    decide(source, "es", ["call-emergency"], keys["Ana Reviewer"], "approve", NOW)
     edit(project.po_path("es"), "ahora, da la dirección", "ya, da la dirección")
     assert state_of(source) is State.NEEDS_REVIEW
 
 
-def test_english_change_keeps_the_translation_as_stale_draft(project, source):
+def test_english_change_keeps_the_translation_as_stale_draft(keys, project, source):
     write_draft(project, source)
-    decide(source, "es", ["call-emergency"], "Ana Reviewer", "approve", NOW)
+    decide(source, "es", ["call-emergency"], keys["Ana Reviewer"], "approve", NOW)
     edit(project.source / "facts.yaml", "give the address, and say", "give the street address, and say")
     changed = read_source(project)
     assert state_of(changed) is State.STALE
@@ -90,9 +85,9 @@ def test_english_change_keeps_the_translation_as_stale_draft(project, source):
     assert state_of(changed) is State.STALE
 
 
-def test_reject_records_reason_and_blocks(project, source):
+def test_reject_records_reason_and_blocks(keys, project, source):
     write_draft(project, source)
-    decide(source, "es", ["call-emergency"], "Ana Reviewer", "reject", NOW, reason="say 'calle y número'")
+    decide(source, "es", ["call-emergency"], keys["Ana Reviewer"], "reject", NOW, reason="say 'calle y número'")
     assert state_of(source) is State.REJECTED
     assert read_ledger(project, "es").decisions[-1].reason == "say 'calle y número'"
     entry = polib.pofile(str(project.po_path("es"))).find("call-emergency", by="msgctxt")
@@ -100,18 +95,18 @@ def test_reject_records_reason_and_blocks(project, source):
     assert "fuzzy" in entry.flags
 
 
-def test_approval_refused_for_error_findings_and_nothing_written(project, source):
+def test_approval_refused_for_error_findings_and_nothing_written(keys, project, source):
     write_draft(project, source, text="Llama al 555-123-4567 ahora.")
     with pytest.raises(ContentError) as raised:
-        decide(source, "es", ["call-emergency"], "Ana Reviewer", "approve", NOW)
+        decide(source, "es", ["call-emergency"], keys["Ana Reviewer"], "approve", NOW)
     text = str(raised.value)
     assert "cannot approve" in text and "placeholders" in text and "phone-registry" in text
     assert not project.ledger_path("es").exists()
 
 
-def test_tampered_ledger_approves_nothing(project, source):
+def test_tampered_ledger_approves_nothing(keys, project, source):
     write_draft(project, source)
-    decide(source, "es", ["call-emergency"], "Ana Reviewer", "approve", NOW)
+    decide(source, "es", ["call-emergency"], keys["Ana Reviewer"], "approve", NOW)
     path = project.ledger_path("es")
     path.write_text(path.read_text().replace("Ana Reviewer", "Someone Else"))
     ledger = read_ledger(project, "es")
@@ -126,10 +121,10 @@ def test_gate_lists_every_unapproved_string(source):
     assert blocking_strings(source, source.editions["en-US"], "card", language_states(source, "en")) == []
 
 
-def test_approving_an_approved_string_again_records_nothing(project, source):
+def test_approving_an_approved_string_again_records_nothing(keys, project, source):
     write_draft(project, source)
-    decide(source, "es", ["call-emergency"], "Ana Reviewer", "approve", NOW)
-    outcome = decide(source, "es", ["call-emergency"], "Ana Reviewer", "approve", NOW)
+    decide(source, "es", ["call-emergency"], keys["Ana Reviewer"], "approve", NOW)
+    outcome = decide(source, "es", ["call-emergency"], keys["Ana Reviewer"], "approve", NOW)
     assert outcome.decisions == () and outcome.unchanged == ("call-emergency",)
     assert len(read_ledger(project, "es").decisions) == 1
 

@@ -11,9 +11,9 @@ from pypdf import PdfReader
 import pytest
 from click.testing import CliRunner
 
-from conftest import NOW, REPO
+from conftest import NOW, REPO, hand_edit_po
 from pipeline.approval import decide
-from pipeline.catalog import read_catalog, sync_catalog, write_catalog
+from pipeline.bundle import source_revision
 from pipeline.cli import main
 from pipeline.content import read_source
 from pipeline.project import Project
@@ -64,7 +64,10 @@ def test_build_renders_finals_and_proofs_and_bundles(small_project):
     card = next(f for f in manifest["files"] if f["format"] == "card")
     assert card["approvals"] and all(a["reviewer"] == "project maintainers" and a["source_review"]["by"] for a in card["approvals"])
     assert any(h["number"] == "911" and h["sources"] for h in card["hotlines"])
-    assert manifest["registry_compiled"] == "2026-11-21" and manifest["source_revision"]
+    assert manifest["registry_compiled"] == "2026-11-21"
+    assert manifest["source_revision"] == source_revision(small_project) == "unknown (not a git checkout)"
+    last_english = json.loads((small_project / "translations" / "ledger" / "en.jsonl").read_text().splitlines()[-1])
+    assert manifest["ledger_heads"] == {"en": last_english["hash"]}
 
     # Same inputs, same bytes.
     first = (release / "outreach-release.zip").read_bytes()
@@ -78,23 +81,19 @@ def test_render_refuses_unapproved_edition_listing_strings(small_project):
     assert "refused es-US card:" in result.output and "call-emergency (missing)" in result.output
 
 
-def test_approved_translation_prints_and_a_later_edit_withdraws_the_final(small_project):
+def test_approved_translation_prints_and_a_later_edit_withdraws_the_final(keys, small_project):
     source = read_source(Project(small_project))
     shipped = polib.pofile(str(REPO / "translations" / "es.po"))
-    catalog = read_catalog(source.project, "es")
-    sync_catalog(source, catalog)
     ids = source.edition_string_ids(source.editions["es-US"], "card")
-    for string_id in ids:
-        catalog.entry(string_id).msgstr = shipped.find(string_id, by="msgctxt").msgstr
-    write_catalog(catalog, NOW)
-    decide(source, "es", ids, "Test Reviewer", "approve", NOW)
+    hand_edit_po(source, "es", {string_id: {"msgstr": shipped.find(string_id, by="msgctxt").msgstr} for string_id in ids})
+    decide(source, "es", ids, keys["Ana Reviewer"], "approve", NOW)
     assert run(small_project, "render").exit_code == 0  # every edition is approved now
     final = small_project / "output" / "final" / "es-US" / "card.pdf"
     assert final.exists()
     assert run(small_project, "bundle").exit_code == 0
     manifest = json.loads((small_project / "output" / "release" / "manifest.json").read_text())
     es_card = next(f for f in manifest["files"] if f["edition"] == "es-US")
-    assert {a["reviewer"] for a in es_card["approvals"]} == {"Test Reviewer"}
+    assert {a["reviewer"] for a in es_card["approvals"]} == {"Ana Reviewer"}
 
     # A translator edits an approved string: the final is withdrawn and not bundled.
     path = source.project.po_path("es")
@@ -162,13 +161,33 @@ def test_a_new_final_removes_the_old_proof(small_project):
     assert not proof.exists() and not proof.parent.exists()
 
 
-def test_edited_english_needs_a_new_sign_off_before_it_prints(small_project):
+def test_edited_english_needs_a_new_sign_off_before_it_prints(small_project, key_files):
     facts = small_project / "source" / "facts.yaml"
     facts.write_text(facts.read_text().replace("give the address, and say", "give the street address, and say", 1))
     result = run(small_project, "render", "--edition", "en-US", "--format", "card")
     assert result.exit_code == 1
     assert "call-emergency (stale)" in result.output
-    signed = run(small_project, "approve", "en", "call-emergency", "--reviewer", "Test Reviewer")
-    assert signed.exit_code == 0 and "en: call-emergency approved by Test Reviewer" in signed.output
+    signed = run(small_project, "approve", "en", "call-emergency", "--key", str(key_files["project maintainers"]))
+    assert signed.exit_code == 0 and "en: call-emergency approved by project maintainers" in signed.output
     assert run(small_project, "render", "--edition", "en-US", "--format", "card").exit_code == 0
     assert run(small_project, "history", "en", "call-emergency").output.count("approve") == 2
+
+
+def test_source_revision_names_the_commit_and_marks_uncommitted_content(tmp_path):
+    import subprocess
+
+    root = tmp_path / "content"
+    (root / "source").mkdir(parents=True)
+    (root / "source" / "facts.yaml").write_text("facts: []\n")
+    assert source_revision(root) == "unknown (not a git checkout)"
+    git = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.org", "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "init", "-q"], cwd=root, check=True)
+    subprocess.run([*git, "add", "."], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "content"], cwd=root, check=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+    assert len(head) == 40 and source_revision(root) == head
+    (root / "output").mkdir()
+    (root / "output" / "x.pdf").write_text("generated")  # output/ is not content
+    assert source_revision(root) == head
+    (root / "source" / "facts.yaml").write_text("facts: [changed]\n")
+    assert source_revision(root) == head + "+modified"

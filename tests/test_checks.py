@@ -24,7 +24,7 @@ TRANSLATION_CASES = [
     ("phone-registry", "es", "call-emergency", "Llama al {emergency} o al 1-844-326-4514 ahora."),
     ("urls", "es", "call-emergency", "Llama al {emergency}; lee https://example.com/ayuda"),
     ("keep-terms", "es", "give-naloxone", "Dale naloxona si la tienes, y otra dosis si no hay cambio en 2 a 3 minutos."),
-    ("glossary", "es", "fake-pills-fentanyl", "El «Xanax» de la calle puede ser falso y tener fentanyl, que no se puede ver."),
+    ("glossary-drug", "es", "fake-pills-fentanyl", "El «Xanax» de la calle puede ser falso y tener fentanyl, que no se puede ver."),
     ("untranslated", "es", "call-emergency", "Call {emergency} now, give the address, and say the person is not breathing or won't wake."),
     ("markup", "es", "call-emergency", "Llama al {emergency} <b>ahora</b>."),
     ("invisible", "es", "call-emergency", "Llama al {emergency} ahora\u202e.aíd"),
@@ -46,7 +46,12 @@ def test_translation_check_fires_on_bad_and_not_on_clean(source, check_id, langu
 
 
 def test_every_registered_check_has_a_test():
-    covered = {c[0] for c in TRANSLATION_CASES} | set(SOURCE_CASES) | {"number-valid", "short-number", "number-age"}
+    """Each check id appears in a parametrised case list that makes it fire (none declared covered by hand)."""
+    from test_meaning import CASES as MEANING_CASES  # and test_glossary_warning_still_covers_terms_that_are_not_drugs
+
+    covered = {c[0] for c in TRANSLATION_CASES} | set(SOURCE_CASES) | set(REGISTRY_CASES)
+    covered |= {"back-translation"}  # needs a stored back-translation: tests/test_backtranslate.py
+    covered |= {c[0] for c in MEANING_CASES} | {"glossary"}
     assert set(checks.CHECKS) <= covered, set(checks.CHECKS) - covered
 
 
@@ -57,6 +62,8 @@ SOURCE_CASES = {
                       "Indeterminate differentiation between intoxication and pharmacological overdose necessitates presumptive overdose management protocols."),
     "source-wording": ("If you can't tell whether someone is high or overdosing", "If you can't tell whether an addict is high or overdosing"),
     "source-phone": ("If you can't tell whether someone is high or overdosing, treat it as an overdose.", "If you can't tell, call 1-800-662-4357 and treat it as an overdose."),
+    "source-markup": ("treat it as an overdose.", "treat it as an <b>overdose</b>."),
+    "source-invisible": ("treat it as an overdose.", "treat it as an \u202eoverdose."),
     "source-urls": ("If you can't tell whether someone is high or overdosing, treat it as an overdose.", "If unsure, see https://example.org and treat it as an overdose."),
 }
 
@@ -83,28 +90,74 @@ def test_source_check_fires_on_bad_english(project, check_id):
     assert findings[0].path.name == "facts.yaml" and findings[0].line
 
 
-def test_registry_checks(project):
+US_EMERGENCY = 'number_published: "911"\n        e164: null\n        hours: 24/7\n        cost: free\n        languages: not stated'
+US_HELPLINE = 'number_published: "1-800-662-HELP (4357)"\n        e164: "+18006624357"'
+REGISTRY_CASES = {
+    # check id: (text in hotlines.yaml, replacement, start of the finding's message, days after compiling)
+    "number-valid": ('e164: "+18002221222"', 'e164: "+1800222122"', "US poison_centre", 0),
+    "number-agrees": (US_HELPLINE, US_HELPLINE.replace("+18006624357", "+18006624358"), "US drug_alcohol_helpline", 0),
+    "short-number": (US_EMERGENCY, US_EMERGENCY.replace('"911"', '"91"'), "US emergency", 0),
+    "emergency-number": (US_EMERGENCY, US_EMERGENCY.replace('"911"', '"988"'), "US emergency", 0),
+    "unlisted-short-code": (US_EMERGENCY, US_EMERGENCY.replace('"911"', '"91"\n        unlisted_short_code: "trust me"'), "US emergency", 0),
+    "number-age": ("", "", "US emergency", 181),
+}
+
+
+@pytest.mark.parametrize("check_id", list(REGISTRY_CASES))
+def test_registry_check_fires_on_a_wrong_entry_and_not_on_the_shipped_one(project, check_id):
+    old, new, subject, days = REGISTRY_CASES[check_id]
+    today = read_source(project).registry.compiled + dt.timedelta(days=days)
+    if old:
+        quiet = [f for f in checks.check_registry(read_source(project), today) if f.check == check_id and f.message.startswith(subject)]
+        assert quiet == []
+        edit(project.source / "hotlines.yaml", old, new)
+    else:  # number-age: the same registry, checked too long after it was compiled
+        assert not any(f.check == check_id for f in checks.check_registry(read_source(project), today - dt.timedelta(days=2)))
+    fired = [f for f in checks.check_registry(read_source(project), today) if f.check == check_id]
+    assert any(f.message.startswith(subject) for f in fired), fired
+    assert all(f.path.name == "hotlines.yaml" and f.line for f in fired)
+
+
+@pytest.mark.parametrize("published, e164", [
+    ("91", None),  # a typo of 911
+    ("CALL-NOW", None),  # vanity letters that dial 2255669
+    ("1-800-662-HELP (4357)", "+18006624358"),  # e164 typo
+    ("1-800-662-HELP (4358)", "+18006624357"),  # the bracketed digits do not spell HELP
+    ("1-800-662-4358", "+18006624357"),  # printed form and e164 disagree on the last digit
+    ("1-800-622-4357", "+18006624357"),  # ... or in the middle (the old check compared the last 7 digits)
+    ("911 or 1-800-662-4357", None),  # a full number with no e164
+])
+def test_wrong_us_numbers_are_errors_for_every_edition_that_prints_them(project, published, e164):
+    from pipeline.build import Gate
+
+    category = "emergency" if e164 is None else "drug_alcohol_helpline"
+    old = US_EMERGENCY if e164 is None else US_HELPLINE
+    new = old.replace('"911"' if e164 is None else '"1-800-662-HELP (4357)"', f'"{published}"')
+    if e164:
+        new = new.replace('"+18006624357"', f'"{e164}"')
+    edit(project.source / "hotlines.yaml", old, new)
     source = read_source(project)
-    today = source.registry.compiled
-    quiet = {f.check for f in checks.check_registry(source, today)}
-    assert "number-valid" not in quiet and "number-age" not in quiet
-    # Old registry: every printed number needs re-checking.
-    aged = checks.check_registry(source, today + dt.timedelta(days=181))
-    assert any(f.check == "number-age" and "US emergency" in f.message for f in aged)
-    assert not any(f.check == "number-age" for f in checks.check_registry(source, today + dt.timedelta(days=179)))
-    # A wrong digit in a printed number.
-    edit(project.source / "hotlines.yaml", 'number_published: "1-800-222-1222"\n        e164: "+18002221222"',
-         'number_published: "1-800-222-1222"\n        e164: "+18002221221"')
-    wrong = [f for f in checks.check_registry(read_source(project), today) if f.check == "number-valid"]
-    assert wrong and "does not match" in wrong[0].message
-    # A medium-confidence short code phonenumbers does not know is a warning, not an error.
-    assert not any(f.check == "short-number" for f in checks.check_registry(source, today))
-    text = (project.source / "hotlines.yaml").read_text()
-    cvv = text.index('number_published: "188"')
-    high = text.index("confidence: high", cvv)
-    (project.source / "hotlines.yaml").write_text(text[:high] + "confidence: medium" + text[high + len("confidence: high"):])
-    findings = [f for f in checks.check_registry(read_source(project), today) if f.check == "short-number"]
-    assert [f.severity for f in findings] == ["warning"] and "short number 188 for BR" in findings[0].message
+    errors = [f for f in checks.errors_of(checks.check_registry(source, source.registry.compiled)) if f.message.startswith(f"US {category}")]
+    assert errors, published
+    gate = Gate(source, source.registry.compiled)
+    for edition in (e for e in source.editions.values() if e.region == "US" and category in e.hotlines):
+        assert any(f in errors for f in gate.errors(edition, edition.formats[0])), edition.id
+
+
+def test_vanity_numbers_and_alternatives_are_read_digit_for_digit():
+    from pipeline.hotlines import published_numbers
+
+    assert [n.digits for n in published_numbers("1-844-POISON-X or 1-844-764-7669")] == ["18447647669", "18447647669"]
+    assert [n.digits for n in published_numbers("1553 / 0919-057-1553 / 0917-899-8727 (0917-899-USAP)")] == [
+        "1553", "09190571553", "09178998727", "09178998727"]
+    assert [n.digits for n in published_numbers("Paris 01 40 05 48 48 (others listed in notes)")] == ["0140054848"]
+    assert [n.digits for n in published_numbers("(02) 8524-1078")] == ["0285241078"]
+    assert [(n.digits, bool(n.problem)) for n in published_numbers("1-888-688-NORS (6677)")] == [("18886886677", False)]
+    assert [(n.digits, bool(n.problem)) for n in published_numbers("1-888-688-NORS (6678)")] == [("18886886677", True)]
+
+
+def test_the_shipped_registry_has_no_error(source):
+    assert checks.errors_of(checks.check_registry(source, source.registry.compiled)) == []
 
 
 def test_shipped_drafts_have_no_error_findings():

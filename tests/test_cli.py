@@ -8,6 +8,8 @@ from click.testing import CliRunner
 
 from conftest import REPO, edit
 from pipeline.cli import main
+from pipeline.content import read_source
+from pipeline.project import Project
 
 
 def all_commands(group: click.Group, prefix=()):
@@ -61,13 +63,18 @@ def test_usage_errors_exit_2(project_dir, tmp_path):
 def test_status_and_history(project_dir):
     runner = CliRunner()
     result = runner.invoke(main, ["--project", str(project_dir), "status", "es"])
-    assert result.exit_code == 0 and "missing" in result.output
+    assert result.exit_code == 0
+    header, row = result.output.splitlines()
+    assert header.split()[0] == "language" and header.split()[-1] == "missing" and row.split()[0] == "es"
+    # No translations yet: every string is missing, none approved (the header alone says "missing" too).
+    strings = len(read_source(Project(project_dir)).strings)
+    assert row.split()[1:] == ["0", "0", "0", "0", "0", "0", str(strings)]
     result = runner.invoke(main, ["--project", str(project_dir), "history", "es"])
     assert result.exit_code == 0
 
 
-def test_approve_without_translation_writes_nothing(project_dir):
-    result = CliRunner().invoke(main, ["--project", str(project_dir), "approve", "es", "call-emergency", "--reviewer", "Ana"])
+def test_approve_without_translation_writes_nothing(project_dir, key_files):
+    result = CliRunner().invoke(main, ["--project", str(project_dir), "approve", "es", "call-emergency", "--key", str(key_files["Ana Reviewer"])])
     assert result.exit_code == 1
     assert "call-emergency: there is no translation to approve" in result.output
     assert not (project_dir / "translations" / "ledger" / "es.jsonl").exists()
@@ -82,13 +89,13 @@ def test_cli_format_choices_match_content_formats():
     assert tuple(FORMAT_NAMES) == FORMATS == tuple(RENDER_FORMATS)
 
 
-def test_review_reads_keys_from_piped_input(project_dir):
+def test_review_reads_keys_from_piped_input(project_dir, key_files):
     import shutil
 
     shutil.copy(REPO / "translations" / "es.po", project_dir / "translations" / "es.po")
-    result = CliRunner().invoke(main, ["--project", str(project_dir), "review", "es", "--reviewer", "Piped Reviewer"], input="a\ns\n")
+    result = CliRunner().invoke(main, ["--project", str(project_dir), "review", "es", "--key", str(key_files["Ben Reviewer"])], input="a\ns\n")
     assert result.exit_code == 0, result.output
-    assert "both-slow-breathing: approved by Piped Reviewer" in result.output
+    assert "both-slow-breathing: approved by Ben Reviewer" in result.output
     assert "es: 1 approved, 0 rejected, 0 edited, 1 skipped" in result.output
 
 
@@ -131,7 +138,7 @@ def test_wrong_usage_exits_2_without_output_on_stdout(project_dir, args):
     assert "Error:" in result.stderr
 
 
-def test_check_reports_a_broken_ledger_chain(project_dir):
+def test_check_reports_a_broken_ledger_chain(keys, project_dir):
     import shutil
 
     from conftest import NOW
@@ -141,7 +148,7 @@ def test_check_reports_a_broken_ledger_chain(project_dir):
 
     shutil.copy(REPO / "translations" / "es.po", project_dir / "translations" / "es.po")
     source = read_source(Project(project_dir))
-    decide(source, "es", ["ui.label.call", "ui.label.free"], "Ana Reviewer", "approve", NOW)
+    decide(source, "es", ["ui.label.call", "ui.label.free"], keys["Ana Reviewer"], "approve", NOW)
     ledger = project_dir / "translations" / "ledger" / "es.jsonl"
     first, second = ledger.read_text().splitlines()
     ledger.write_text(second + "\n")  # the first approval removed

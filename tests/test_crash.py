@@ -25,7 +25,7 @@ from pathlib import Path
 import polib
 import pytest
 from click.testing import CliRunner
-from conftest import REPO
+from conftest import MAINTAINERS, REPO
 from pypdf import PdfReader
 
 import pipeline.render  # noqa: F401 - loaded once here, so forked runs start rendering at once
@@ -44,6 +44,7 @@ CARD_ONLY = """editions:
     hotlines: [emergency, drug_alcohol_helpline, poison_centre]
 """
 FACT = "call-emergency"
+KEYS: dict[str, str] = {}  # signing key file by language, set by `released`
 WORDINGS = ("Call {emergency} now,", "Call {emergency} right now,")
 
 
@@ -58,6 +59,8 @@ class Run:
                 os.environ.pop(fsutil.FAULT_ENV, None)
                 if fault:
                     os.environ[fsutil.FAULT_ENV] = fault
+                if args[0] in ("approve", "reject"):
+                    os.environ["OUTREACH_SIGNING_KEY"] = KEYS[args[1]]
                 devnull = os.open(os.devnull, os.O_WRONLY)
                 os.dup2(devnull, 1)
                 os.dup2(devnull, 2)
@@ -100,13 +103,15 @@ def toggle_wording(root: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def released(tmp_path_factory) -> Path:
+def released(tmp_path_factory, signed_files, key_files) -> Path:
     """A card-only project with Spanish drafts, its card rendered and released: the 'old' state."""
     root = tmp_path_factory.mktemp("crash") / "project"
     shutil.copytree(REPO / "source", root / "source")
     shutil.copytree(REPO / "templates", root / "templates")
     (root / "translations" / "ledger").mkdir(parents=True)
-    shutil.copy(REPO / "translations" / "ledger" / "en.jsonl", root / "translations" / "ledger" / "en.jsonl")
+    (root / "source" / "reviewers.yaml").write_text(signed_files["reviewers.yaml"], encoding="utf-8")
+    (root / "translations" / "ledger" / "en.jsonl").write_text(signed_files["en.jsonl"], encoding="utf-8")
+    KEYS.update(en=str(key_files[MAINTAINERS]), es=str(key_files["Ana Reviewer"]))
     shutil.copy(REPO / "translations" / "es.po", root / "translations" / "es.po")
     (root / "source" / "editions.yaml").write_text(CARD_ONLY)
     assert WORDINGS[0] in (root / "source" / "facts.yaml").read_text()
@@ -160,12 +165,12 @@ def test_kills_at_random_moments_leave_whole_files(project_copy):
     rng = random.Random(int(os.environ.get("OUTREACH_CRASH_SEED", "8")))
     es_ids = ["call-emergency", "give-naloxone", "rescue-breathing", "side-and-stay", "naloxone-wears-off", "carry-naloxone"]
     steps = [
-        ("approve", "en", FACT, "--reviewer", "Dr. Kill"),
-        ("approve", "es", *rng.sample(es_ids, 3), "--reviewer", "Ana Kill"),
+        ("approve", "en", FACT),
+        ("approve", "es", *rng.sample(es_ids, 3)),
         ("render",),
         ("bundle",),
         ("build",),
-        ("reject", "es", *rng.sample(es_ids, 2), "--reviewer", "Ana Kill", "--reason", "revisar"),
+        ("reject", "es", *rng.sample(es_ids, 2), "--reason", "revisar"),
     ]
     durations: dict[str, float] = {}
     kills: list[str] = []
@@ -188,7 +193,7 @@ def test_kills_at_random_moments_leave_whole_files(project_copy):
         assert not [e for e in errors if "[release]" in e or "[ledger-chain]" in e], errors
     assert {"approve", "render", "bundle", "build"} <= set(kills), kills
     # The next writer cleans up whatever the kills left, and finishes the job.
-    assert finish(root, "approve", "en", FACT, "--reviewer", "Dr. Kill") == 0
+    assert finish(root, "approve", "en", FACT) == 0
     assert finish(root, "build") == 0
     assert_whole(root)
     assert_no_debris(root)
@@ -204,7 +209,7 @@ def test_kills_at_random_moments_leave_whole_files(project_copy):
         (("bundle",), "write-before-replace#2", "old"),  # its manifest, after the new card
         (("build",), "swap-after", "new"),
         (("render",), "write-before-replace", "old"),
-        (("approve", "en", FACT, "--reviewer", "Dr. Kill"), "write-before-replace", "old"),
+        (("approve", "en", FACT), "write-before-replace", "old"),
     ],
 )
 def test_a_kill_at_the_exact_instant_leaves_the_old_or_the_new(project_copy, command, fault, release_after):
@@ -214,7 +219,7 @@ def test_a_kill_at_the_exact_instant_leaves_the_old_or_the_new(project_copy, com
     # New wording on the card, signed off and rendered, makes a new release.
     toggle_wording(root)
     if command[0] != "approve":
-        assert finish(root, "approve", "en", FACT, "--reviewer", "Dr. Kill") == 0
+        assert finish(root, "approve", "en", FACT) == 0
     if command[0] == "bundle":
         assert finish(root, "render") == 0
     assert finish(root, *command, fault=fault) == fsutil.FAULT_EXIT_CODE
@@ -224,7 +229,7 @@ def test_a_kill_at_the_exact_instant_leaves_the_old_or_the_new(project_copy, com
     assert (now == old_manifest) == (release_after == "old")
     assert [e for e in check_errors(root) if "[release]" in e or "[ledger-chain]" in e] == []
     # The next writer removes what the killed one left.
-    assert finish(root, "reject", "es", "give-naloxone", "--reviewer", "Ana", "--reason", "revisar") == 0
+    assert finish(root, "reject", "es", "give-naloxone", "--reason", "revisar") == 0
     assert_no_debris(root)
     assert_whole(root)
 

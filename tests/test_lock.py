@@ -108,12 +108,12 @@ def test_the_lock_is_reentrant_within_one_process(project):
             pass
 
 
-def test_a_writer_is_held_off_while_the_lock_is_taken(es_project):
+def test_a_writer_is_held_off_while_the_lock_is_taken(es_project, key_files):
     """`outreach approve` does not touch the ledger while another command holds the lock, and says why."""
     holder = start_holder(es_project, "translate")
     try:
         approve = subprocess.Popen(
-            [sys.executable, "-m", "pipeline", "--project", str(es_project), "approve", "es", "call-emergency", "--reviewer", "R"],
+            [sys.executable, "-m", "pipeline", "--project", str(es_project), "approve", "es", "call-emergency", "--key", str(key_files["Ana Reviewer"])],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, text=True,
         )
         time.sleep(3.5)  # start-up, then the 2 s before it says it is waiting
@@ -125,11 +125,11 @@ def test_a_writer_is_held_off_while_the_lock_is_taken(es_project):
     out, err = approve.communicate(timeout=60)
     assert approve.returncode == 0, err
     assert f"waiting for another outreach command (pid {holder.pid}, translate) to finish…" in err
-    assert "call-emergency approved by R" in out
+    assert "call-emergency approved by Ana Reviewer" in out
     assert len(read_ledger(Project(es_project), "es").decisions) == 1
 
 
-def test_racing_approvals_keep_every_record(es_project, tmp_path):
+def test_racing_approvals_keep_every_record(es_project, tmp_path, key_files):
     """Two `outreach approve` on one language at the same instant, ten times: every record kept, chain intact."""
     from pipeline.content import read_source
 
@@ -140,7 +140,7 @@ def test_racing_approvals_keep_every_record(es_project, tmp_path):
         go = tmp_path / f"go-{attempt}"
         racers = [
             subprocess.Popen(
-                [sys.executable, "-c", RACER, str(go), "--project", str(es_project), "approve", "es", string_id, "--reviewer", f"Reviewer {n}"],
+                [sys.executable, "-c", RACER, str(go), "--project", str(es_project), "approve", "es", string_id, "--key", str(key_files[("Ana Reviewer", "Ben Reviewer")[n]])],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, text=True,
             )
             for n, string_id in enumerate(ids[2 * attempt:2 * attempt + 2])
@@ -219,7 +219,7 @@ def test_owner_record_names_the_command(project):
     assert record == {"pid": os.getpid(), "what": "import-xliff"}
 
 
-def test_every_write_to_translations_and_output_holds_the_lock(es_project, monkeypatch):
+def test_every_write_to_translations_and_output_holds_the_lock(es_project, monkeypatch, key_files):
     """Run each writing command and watch every file it writes or removes: the lock is held each time."""
     from click.testing import CliRunner
 
@@ -256,9 +256,10 @@ def test_every_write_to_translations_and_output_holds_the_lock(es_project, monke
         assert result.exit_code in (0, 1), result.output
         return result
 
-    run("approve", "es", "call-emergency", "give-naloxone", "--reviewer", "R")
-    run("reject", "es", "give-naloxone", "--reviewer", "R", "--reason", "revisar")
-    run("review", "es", "--reviewer", "R", input="e\nPide ayuda ya\na\nq\n")
+    key = str(key_files["Ana Reviewer"])
+    run("approve", "es", "call-emergency", "give-naloxone", "--key", key)
+    run("reject", "es", "give-naloxone", "--key", key, "--reason", "revisar")
+    run("review", "es", "--key", key, input="e\nPide ayuda ya\na\nq\n")
     run("export-xliff", "es", "-o", str(es_project / "es.xlf"))
     xlf = es_project / "es.xlf"
     xlf.write_text(xlf.read_text().replace("Pide ayuda ya", "Pide ayuda ahora"))
@@ -299,12 +300,12 @@ def test_threads_of_one_process_take_turns(project):
     assert not holds_project_lock(project)
 
 
-def test_a_project_where_the_lock_cannot_be_made_is_refused_cleanly(es_project):
+def test_a_project_where_the_lock_cannot_be_made_is_refused_cleanly(es_project, key_files):
     """No lock, no write: exit 2 with the reason, nothing changed (here the lock's path is a folder)."""
     (es_project / ".outreach.lock").mkdir()
     before = (es_project / "translations" / "es.po").read_bytes()
     result = subprocess.run(
-        [sys.executable, "-m", "pipeline", "--project", str(es_project), "approve", "es", "call-emergency", "--reviewer", "R"],
+        [sys.executable, "-m", "pipeline", "--project", str(es_project), "approve", "es", "call-emergency", "--key", str(key_files["Ana Reviewer"])],
         capture_output=True, text=True, env=ENV, check=False,
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr

@@ -35,7 +35,7 @@ from hypothesis.stateful import (
 from make_tiny_model import build_tiny_model
 
 from pipeline import models
-from pipeline.catalog import FUZZY, read_catalog, sync_catalog
+from pipeline.catalog import read_catalog, sync_catalog
 from pipeline.content import read_source
 from pipeline.ledger import read_ledger
 from pipeline.project import Project
@@ -66,7 +66,7 @@ def ops(pool: tuple[str, ...], author: bool):
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
+def template(tmp_path_factory, signed_files) -> Path:
     """Source and the Spanish drafts, the strings the processes work on left untranslated."""
     root = tmp_path_factory.mktemp("stateful") / "template"
     shutil.copytree(REPO / "source", root / "source")
@@ -78,7 +78,8 @@ def template(tmp_path_factory) -> Path:
     kept = [r for r in regions.split("\n  - region: ") if r.startswith(REGIONS)]
     (root / "source" / "hotlines.yaml").write_text(head + "".join("\n  - region: " + r for r in kept) + "\ndo_not_print:" + tail)
     (root / "translations" / "ledger").mkdir(parents=True)
-    shutil.copy(REPO / "translations" / "ledger" / "en.jsonl", root / "translations" / "ledger")
+    (root / "source" / "reviewers.yaml").write_text(signed_files["reviewers.yaml"], encoding="utf-8")
+    (root / "translations" / "ledger" / "en.jsonl").write_text(signed_files["en.jsonl"], encoding="utf-8")
     po = polib.pofile(str(REPO / "translations" / "es.po"), wrapwidth=0)
     for entry in po:
         if entry.msgctxt in POOLS[0] + POOLS[1]:
@@ -88,14 +89,14 @@ def template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def writers(tmp_path_factory):
+def writers(tmp_path_factory, key_files):
     """Two writer processes, started once; the tiny Argos model installed for them."""
     if models.find_model("en", "es") is None:
         models.install_file(build_tiny_model(tmp_path_factory.mktemp("model") / "en_es.argosmodel", "en", "es", seed=0))
     # One thread for CTranslate2: the two processes share the cores.
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join([str(REPO), str(TOOLS), os.environ.get("PYTHONPATH", "")])}
     processes = [
-        subprocess.Popen([sys.executable, str(TOOLS / "writer_process.py")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+        subprocess.Popen([sys.executable, str(TOOLS / "writer_process.py"), str(key_files["Esme Spanish"])], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
         for _ in range(2)
     ]
     yield processes
@@ -144,11 +145,12 @@ class TwoWriters(RuleBasedStateMachine):
             source = read_source(project)
             catalog = read_catalog(project, "es")
             sync_catalog(source, catalog)
+            views = catalog.views()
             for string_id, (text, english) in self.person.items():
-                entry = catalog.entry(string_id)
-                assert entry.msgstr == text, f"{string_id}: a person's text was lost"
+                entry = views[string_id]
+                assert entry.translation == text, f"{string_id}: a person's text was lost"
                 if source.english(string_id) != english:
-                    assert FUZZY in entry.flags and entry.previous_msgid == english, f"{string_id}: not kept as a stale draft"
+                    assert entry.fuzzy and entry.previous_english == english, f"{string_id}: not kept as a stale draft"
         finally:
             shutil.rmtree(self.root.parent)
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 import polib
 import pytest
 
-from conftest import NOW, edit
+from conftest import NOW, edit, hand_edit_po
 from pipeline.approval import State, decide, language_states
-from pipeline.catalog import read_catalog, set_provenance, sync_catalog, write_catalog
 from pipeline.content import read_source
 from pipeline.errors import ContentError
 from pipeline.ledger import read_ledger
@@ -21,17 +20,18 @@ BOTH_ES = "Las benzodiacepinas y los opioides hacen más lenta la respiración, 
 
 
 pytestmark = pytest.mark.usefixtures("po_files_compile")
+KEYS: dict = {}
+
+
+@pytest.fixture(autouse=True)
+def _signing_keys(keys):
+    """Scripts sign as the named test reviewer."""
+    KEYS.update(keys)
 
 
 def write_drafts(project, source, drafts: dict[str, str], language="es", machine=False):
-    catalog = read_catalog(project, language)
-    sync_catalog(source, catalog)
-    for string_id, text in drafts.items():
-        entry = catalog.entry(string_id)
-        entry.msgstr = text
-        entry.flags.insert(0, "fuzzy")
-        set_provenance(entry, ["machine draft: Argos Translate test model, 2026-11-20" if machine else "contributor draft, 2026-11-20"])
-    write_catalog(catalog, NOW)
+    origin = "machine draft: Argos Translate test model, 2026-11-20" if machine else "contributor draft, 2026-11-20"
+    hand_edit_po(source, language, {i: {"msgstr": text, "fuzzy": True, "provenance": [origin]} for i, text in drafts.items()})
 
 
 class Script:
@@ -62,17 +62,17 @@ class Script:
         return "\n".join(self.output)
 
     def run(self, source, language="es", reviewer="Ana Reviewer"):
-        return run_review(source, language, reviewer, lambda: NOW, self.read_key, self.read_line, self.output.append, self.edit_in_editor)
+        return run_review(source, language, KEYS[reviewer], lambda: NOW, self.read_key, self.read_line, self.output.append, self.edit_in_editor)
 
 
 def state_of(source, string_id=CALL, language="es"):
     return language_states(source, language)[string_id].state
 
 
-def test_only_strings_needing_a_decision_are_reviewed_in_source_order(project, source):
+def test_only_strings_needing_a_decision_are_reviewed_in_source_order(keys, project, source):
     write_drafts(project, source, {CALL: CALL_ES, BOTH: BOTH_ES})
     assert strings_to_review(source, "es") == [BOTH, CALL]
-    decide(source, "es", [BOTH], "Ana Reviewer", "approve", NOW)
+    decide(source, "es", [BOTH], keys["Ana Reviewer"], "approve", NOW)
     assert strings_to_review(source, "es") == [CALL]
 
 
@@ -99,9 +99,9 @@ def test_reject_requires_a_reason(project, source):
     assert state_of(source) is State.REJECTED
 
 
-def test_rejected_strings_come_back_with_the_reason(project, source):
+def test_rejected_strings_come_back_with_the_reason(keys, project, source):
     write_drafts(project, source, {CALL: CALL_ES})
-    decide(source, "es", [CALL], "Ana Reviewer", "reject", NOW, reason="say 'calle y número'")
+    decide(source, "es", [CALL], keys["Ana Reviewer"], "reject", NOW, reason="say 'calle y número'")
     script = Script("s")
     summary = script.run(source, reviewer="Ben Reviewer")
     assert "(rejected)" in script.text and "rejected by Ana Reviewer" in script.text and "calle y número" in script.text
@@ -175,9 +175,9 @@ def test_edit_that_fixes_an_error_can_then_be_approved(project, source):
     assert read_ledger(project, "es").decisions[-1].translation == CALL_ES
 
 
-def test_stale_entry_shows_the_old_english_as_a_word_diff(project, source):
+def test_stale_entry_shows_the_old_english_as_a_word_diff(keys, project, source):
     write_drafts(project, source, {CALL: CALL_ES})
-    decide(source, "es", [CALL], "Ana Reviewer", "approve", NOW)
+    decide(source, "es", [CALL], keys["Ana Reviewer"], "approve", NOW)
     edit(project.source / "facts.yaml", "give the address, and say", "give the street address, and say")
     changed = read_source(project)
     script = Script("q")
@@ -192,11 +192,11 @@ def test_word_diff_marks_removed_and_added_words():
     assert word_diff("a b", "a b") == "a b"
 
 
-def test_refuses_english_an_unknown_language_and_no_reviewer(source):
+def test_refuses_english_an_unknown_language_and_a_reviewer_not_listed_for_it(source):
     with pytest.raises(ContentError, match="not a translated language"):
         Script("").run(source, language="en")
-    with pytest.raises(ContentError, match="reviewer name is required"):
-        Script("").run(source, reviewer=" ")
+    with pytest.raises(ContentError, match="may review es only, not fr"):
+        Script("").run(source, language="fr", reviewer="Esme Spanish")
 
 
 def test_nothing_to_review(source):

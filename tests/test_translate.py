@@ -7,11 +7,10 @@ import socket
 import polib
 import pytest
 
-from conftest import NOW, edit
+from conftest import NOW, edit, hand_edit_po
 from make_tiny_model import build_tiny_model
 from pipeline import models, translate
 from pipeline.approval import State, decide, language_states
-from pipeline.catalog import read_catalog, sync_catalog, write_catalog
 from pipeline.content import read_source
 
 
@@ -105,10 +104,7 @@ def test_one_english_change_redrafts_exactly_that_string(project, source):
 
 
 def test_a_persons_text_is_never_overwritten(project, source):
-    catalog = read_catalog(project, "es")
-    sync_catalog(source, catalog)
-    catalog.entry("rescue-breathing").msgstr = "Texto de una traductora."
-    write_catalog(catalog, NOW)
+    hand_edit_po(source, "es", {"rescue-breathing": {"msgstr": "Texto de una traductora."}})
     edit(project.source / "facts.yaml", "tilt the head back", "tilt their head back")
     changed = read_source(project)
     report = translate.draft_language(changed, "es", lambda: CopyEngine(), NOW)
@@ -119,12 +115,9 @@ def test_a_persons_text_is_never_overwritten(project, source):
     assert "fuzzy" in entry.flags and "tilt the head back" in entry.previous_msgid
 
 
-def test_translation_memory_reuses_approved_text_without_a_model(project, source):
-    catalog = read_catalog(project, "es")
-    sync_catalog(source, catalog)
-    catalog.entry("ui.section.signs").msgstr = "Señales de sobredosis"
-    write_catalog(catalog, NOW)
-    decide(source, "es", ["ui.section.signs"], "Ana Reviewer", "approve", NOW)
+def test_translation_memory_reuses_approved_text_without_a_model(keys, project, source):
+    hand_edit_po(source, "es", {"ui.section.signs": {"msgstr": "Señales de sobredosis"}})
+    decide(source, "es", ["ui.section.signs"], keys["Ana Reviewer"], "approve", NOW)
     # A new template string with identical English appears.
     with open(project.source / "strings.yaml", "a") as handle:
         handle.write("\n  - id: ui.card.signs\n    text: Signs of an overdose\n    note: Card heading.\n")

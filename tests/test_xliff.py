@@ -9,10 +9,10 @@ import xml.etree.ElementTree as ET
 import polib
 import pytest
 
-from conftest import NOW, REPO, edit
+from conftest import NOW, REPO, edit, hand_edit_po
 from pipeline import checks
 from pipeline.approval import State, decide, language_states
-from pipeline.catalog import read_catalog, set_provenance, sync_catalog, write_catalog
+from pipeline.catalog import read_catalog, sync_catalog, write_catalog
 from pipeline.content import read_source
 from pipeline.errors import ContentError
 from pipeline.xliff import export_xliff, import_xliff
@@ -45,18 +45,17 @@ def clean_ids(source, count, exclude=()):
 
 
 @pytest.fixture
-def mixed(project, source, drafts):
+def mixed(keys, project, source, drafts):
     """One string in each state; returns (the source after the English changed, {state: id})."""
     approved, machine, review, rejected, missing, draft = clean_ids(source, 6, exclude=[CALL])
-    decide(source, "es", [approved, CALL], "Ana Reviewer", "approve", NOW)
-    decide(source, "es", [rejected], "Ana Reviewer", "reject", NOW, reason="use 'sobredosis'")
-    catalog = read_catalog(project, "es")
-    entry = catalog.entry(machine)
-    set_provenance(entry, ["machine draft: Argos Translate test model, 2026-11-20"])
-    catalog.entry(review).flags.remove("fuzzy")
-    catalog.entry(missing).msgstr = ""
-    catalog.entry(draft).tcomment += "\nAna: ask the Miami team about the regional word"
-    write_catalog(catalog, NOW)
+    decide(source, "es", [approved, CALL], keys["Ana Reviewer"], "approve", NOW)
+    decide(source, "es", [rejected], keys["Ana Reviewer"], "reject", NOW, reason="use 'sobredosis'")
+    hand_edit_po(source, "es", {
+        machine: {"provenance": ["machine draft: Argos Translate test model, 2026-11-20"]},
+        review: {"fuzzy": False},
+        missing: {"msgstr": ""},
+        draft: {"add_comment": "Ana: ask the Miami team about the regional word"},
+    })
     edit(project.source / "facts.yaml", "give the address, and say", "give the street address, and say")
     ids = {
         State.APPROVED: approved, State.MACHINE: machine, State.NEEDS_REVIEW: review, State.REJECTED: rejected,
@@ -127,9 +126,7 @@ def test_export_maps_every_state(mixed):
 
 
 def test_export_is_deterministic_and_escapes_text(project, source, drafts):
-    catalog = read_catalog(project, "es")
-    catalog.entry("both-slow-breathing").msgstr = "Benzos & opioides <juntos> \"matan\" ]]> a veces."
-    write_catalog(catalog, NOW)
+    hand_edit_po(source, "es", {"both-slow-breathing": {"msgstr": "Benzos & opioides <juntos> \"matan\" ]]> a veces."}})
     data = export_xliff(source, "es")
     assert data == export_xliff(source, "es")
     assert data.startswith(b"<?xml version='1.0' encoding='utf-8'?>\n<xliff version=\"1.2\" xmlns=\"urn:oasis:names:tc:xliff:document:1.2\">")
@@ -168,7 +165,7 @@ def test_export_import_export_is_lossless(mixed, tmp_path):
     assert export_xliff(source, "es") == first
 
 
-def test_changed_target_unapproves_only_that_string(mixed, project, tmp_path):
+def test_changed_target_unapproves_only_that_string(keys, mixed, project, tmp_path):
     source, ids = mixed
     approved = ids[State.APPROVED]
     first = export_xliff(source, "es")
@@ -188,7 +185,7 @@ def test_changed_target_unapproves_only_that_string(mixed, project, tmp_path):
     assert second[approved]["target"] == (new_text, {"state": "needs-review-translation"})
     assert "approved" not in second[approved]["attributes"]
     assert ("outreach", "imported from XLIFF es.xlf, 2026-11-21") in second[approved]["notes"]
-    decide(source, "es", [approved], "Ben Reviewer", "approve", NOW)
+    decide(source, "es", [approved], keys["Ben Reviewer"], "approve", NOW)
     assert language_states(source, "es")[approved].state is State.APPROVED
 
 
@@ -200,7 +197,7 @@ def test_new_translation_for_a_missing_string_and_a_translator_note(mixed, proje
     report = import_xliff(source, write_file(tmp_path, data), NOW)
     assert report.changed == (missing,) and report.noted == (list(source.strings)[0],)
     assert language_states(source, "es")[missing].state is State.NEEDS_REVIEW
-    assert "Marta: check with Ana" in read_catalog(project, "es").entry(list(source.strings)[0]).tcomment
+    assert "Marta: check with Ana" in read_catalog(project, "es").view(list(source.strings)[0]).translator_notes
     again = import_xliff(source, write_file(tmp_path, data), NOW)  # importing twice adds nothing twice
     assert again.noted == () and again.changed == ()
 
@@ -211,12 +208,12 @@ def test_imported_text_with_an_error_is_kept_as_a_draft_with_the_finding(mixed, 
     report = import_xliff(source, write_file(tmp_path, set_target(export_xliff(source, "es"), draft, "Llama al 555-123-4567.")), NOW)
     assert report.changed == (draft,)
     assert "phone-registry" in {f.check for f in report.findings}
-    entry = read_catalog(project, "es").entry(draft)
-    assert "fuzzy" in entry.flags and "outreach: check: phone number" in entry.tcomment
+    entry = read_catalog(project, "es").view(draft)
+    assert entry.fuzzy and any(line.startswith("check: phone number") for line in entry.provenance_lines)
 
 
-def test_stale_source_is_refused_for_that_unit(project, source, drafts, tmp_path):
-    decide(source, "es", [CALL], "Ana Reviewer", "approve", NOW)
+def test_stale_source_is_refused_for_that_unit(keys, project, source, drafts, tmp_path):
+    decide(source, "es", [CALL], keys["Ana Reviewer"], "approve", NOW)
     other = clean_ids(source, 1, exclude=[CALL])[0]
     data = export_xliff(source, "es")  # exported against the old English
     data = set_target(set_target(data, CALL, "Llama al {emergency} ya."), other, "Otro texto.")
@@ -329,9 +326,9 @@ def test_language_codes_from_cat_tools_are_matched(project, source, drafts, tmp_
 # ------------------------------------------------------------------ PO edited in Poedit
 
 
-def test_po_edited_in_poedit_keeps_approvals_of_unchanged_texts(project, source, drafts):
+def test_po_edited_in_poedit_keeps_approvals_of_unchanged_texts(keys, project, source, drafts):
     approved = clean_ids(source, 3)
-    decide(source, "es", approved, "Ana Reviewer", "approve", NOW)
+    decide(source, "es", approved, keys["Ana Reviewer"], "approve", NOW)
     edited, untouched = approved[0], approved[1:]
     unfuzzied = clean_ids(source, 1, exclude=approved)[0]
     before = language_states(source, "es")
@@ -351,7 +348,7 @@ def test_po_edited_in_poedit_keeps_approvals_of_unchanged_texts(project, source,
     assert all(states[i].state is before[i].state for i in others)  # drafts stay drafts, stale stays stale
 
     # Our next write keeps Poedit's work: still the same states, and msgfmt accepts it.
-    decide(source, "es", [unfuzzied], "Ana Reviewer", "approve", NOW)
+    decide(source, "es", [unfuzzied], keys["Ana Reviewer"], "approve", NOW)
     states = language_states(source, "es")
     assert all(states[i].state is State.APPROVED for i in [*untouched, unfuzzied])
     assert states[edited].state is State.NEEDS_REVIEW

@@ -1,5 +1,6 @@
 """A long-lived writer process for the stateful race test: one JSON command a line in, one JSON reply a line out.
 
+Run as `writer_process.py KEYFILE`: approvals and rejections are signed with that key.
 Commands act on the project named in each command, as the command line would:
 the stage runs under the project lock with the source read inside it. A source
 edit is an author changing one English string in an editor: no lock.
@@ -27,9 +28,11 @@ from pipeline.fsutil import write_atomic
 from pipeline.lock import project_lock
 from pipeline.project import Project
 from pipeline.review import save_edit
+from pipeline.signing import load_signing_key
 from pipeline.translate import draft_language, load_engine
 
 SUFFIX = " (new)"
+_key: list = []  # the reviewer's signing key (its file is the first argument)
 _engines: list = []  # the model, loaded once per process (as one `outreach translate` run does)
 
 
@@ -59,10 +62,10 @@ def run(command: dict) -> dict:
     with project_lock(project, op):
         source = read_source(project)
         if op in ("approve", "reject"):
-            outcome = decide(source, "es", [command["id"]], "Racing Reviewer", op, now, "revisar" if op == "reject" else "")
+            outcome = decide(source, "es", [command["id"]], _key[0], op, now, "revisar" if op == "reject" else "")
             return {"ok": True, "hashes": [d.hash for d in outcome.decisions], "english": source.english(command["id"])}
         if op == "edit":
-            save_edit(source, "es", command["id"], command["text"], "Racing Reviewer", now)
+            save_edit(source, "es", command["id"], command["text"], "Esme Spanish", now)
             return {"ok": True, "hashes": [], "english": source.english(command["id"])}
         if op == "translate":
             draft_language(source, "es", lambda: engine(source), now)
@@ -71,6 +74,7 @@ def run(command: dict) -> dict:
 
 
 def main() -> None:
+    _key.append(load_signing_key(Path(sys.argv[1])))
     for line in sys.stdin:
         try:
             reply = run(json.loads(line))
