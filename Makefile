@@ -12,11 +12,12 @@ FONT_PACKAGES := fonts-noto-core fonts-noto-cjk libharfbuzz-subset0 poppler-util
 # The review desk's end-to-end test drives a real browser.
 BROWSER_PACKAGES := chromium chromium-driver
 
-.PHONY: install fonts demo test check lint release bench bench-translate bench-desk constraints update-references clean help
+.PHONY: install fonts demo test soak check lint release bench bench-translate bench-desk constraints update-references clean help
 
 help:
 	@echo "make demo             install, check the content, render every edition, bundle the finals"
 	@echo "make test             install, run the test suite"
+	@echo "make soak             two writers racing on one project: 5,000 random sequences (a few minutes)"
 	@echo "make check            validate source, registry, translations and ledgers"
 	@echo "make lint             ruff, and mypy (strict) on pipeline/"
 	@echo "make release          check, build, bundle; fails if an edition required for release is not final"
@@ -73,6 +74,9 @@ bench: install
 constraints: install
 	{ sed -n '1,2p' constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -v '@ file' | sed 's/^torch==\([^+]*\)+.*/torch==\1/'; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
+
+soak: install
+	OUTREACH_SOAK_EXAMPLES=5000 OUTREACH_SOAK_STEPS=4 $(BIN)/python -m pytest -q tests/test_race_stateful.py
 
 bench-translate: install
 	$(BIN)/python tests/tools/bench_translate.py

@@ -33,6 +33,7 @@ from pipeline.content import Source
 from pipeline.document import DocumentPlan
 from pipeline.errors import ContentError, Problem
 from pipeline.ledger import Acknowledgement, Decision, Ledger, append_decisions, make_decision, read_ledger
+from pipeline.lock import holding_project_lock
 from pipeline.reviewers import read_reviewers
 from pipeline.signing import SigningKey
 
@@ -135,6 +136,7 @@ class Outcome:
     unchanged: tuple[str, ...] = ()  # already in the requested state: no new record
 
 
+@holding_project_lock(lambda *args, **options: options.get("action") or args[4])
 def decide(
     source: Source,
     language: str,

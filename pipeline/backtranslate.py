@@ -32,6 +32,7 @@ from pipeline.catalog import (
     write_catalog,
 )
 from pipeline.content import Source
+from pipeline.lock import holding_project_lock
 from pipeline.spans import Span, protected_spans
 from pipeline.translate import (
     Engine,
@@ -89,6 +90,7 @@ def protect_back(text: str, source: Source, language: str) -> Protected:
     return protect_spans(text, found, english_term)
 
 
+@holding_project_lock("backtranslate")
 def backtranslate_language(
     source: Source,
     language: str,

@@ -34,6 +34,7 @@ from pipeline.content import Edition, Source
 from pipeline.document import FORMATS, DocumentPlan, PrintJob, make_job, plan_document
 from pipeline.errors import RenderError
 from pipeline.fsutil import write_atomic
+from pipeline.lock import holding_project_lock
 from pipeline.state import DocumentState, is_current, remove_state, render_environment, write_state
 
 if TYPE_CHECKING:
@@ -183,6 +184,7 @@ class RenderJob:
         return f"{self.job.kind} {self.job.plan.edition_id} {self.job.plan.format.name}"
 
 
+@holding_project_lock("render")
 def render_pairs(
     source: Source,
     pairs: list[tuple[Edition, str]],

@@ -29,8 +29,9 @@ from pipeline.build import Gate, final_path
 from pipeline.content import Source
 from pipeline.document import FORMATS, OUTPUT_CONDITION, PROFILE_NAME, DocumentPlan
 from pipeline.errors import ContentError, Problem
-from pipeline.fsutil import guard_path, write_atomic
+from pipeline.fsutil import guard_path, make_staging, swap_in, withdraw, write_atomic
 from pipeline.ledger import read_ledger
+from pipeline.lock import holding_project_lock
 from pipeline.state import read_state
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -107,6 +108,7 @@ def build_manifest(source: Source, files: list[dict[str, object]]) -> dict[str, 
     }
 
 
+@holding_project_lock("bundle")
 def build_bundle(source: Source, gate: Gate) -> Bundle:
     """Pack every final the gate allows; refuse (and withdraw the old release) if one is missing or stale."""
     project = source.project
@@ -136,21 +138,18 @@ def build_bundle(source: Source, gate: Gate) -> Bundle:
             files.append(manifest_entry(source, job.plan, name, data, gate.states(edition.language)))
     if problems:
         # An old release no longer matches the content: take it away rather than leave it to be shipped.
-        for stale in [release / "manifest.json", release / "PRINT-SHOP.txt", release / "outreach-release.zip", *release.glob("*/*.pdf")]:
-            guard_path(stale, release).unlink(missing_ok=True)
+        withdraw(guard_path(release, project.output))
         raise ContentError(problems)
     manifest_text = json.dumps(build_manifest(source, files), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    for stale in release.glob("*/*.pdf"):
-        if f"{stale.parent.name}/{stale.name}" not in payload:
-            guard_path(stale, release).unlink()
+    # Built complete beside the old release, then swapped in at once: a killed run leaves one or the other.
+    staging = make_staging(guard_path(release, project.output))
     for name, data in payload.items():
-        write_atomic(guard_path(release / _member_name(name), release), data)
-    manifest_path = release / "manifest.json"
-    write_atomic(manifest_path, manifest_text)
-    write_atomic(release / "PRINT-SHOP.txt", print_shop_notes(files, payload))
-    zip_path = release / "outreach-release.zip"
-    write_atomic(zip_path, _zip({**payload, "manifest.json": manifest_text.encode()}))
-    return Bundle(manifest_path, zip_path, len(files))
+        write_atomic(guard_path(staging / _member_name(name), staging), data)
+    write_atomic(staging / "manifest.json", manifest_text)
+    write_atomic(staging / "PRINT-SHOP.txt", print_shop_notes(files, payload))
+    write_atomic(staging / "outreach-release.zip", _zip({**payload, "manifest.json": manifest_text.encode()}))
+    swap_in(staging, release)
+    return Bundle(release / "manifest.json", release / "outreach-release.zip", len(files))
 
 
 def ledger_heads(source: Source) -> dict[str, str]:

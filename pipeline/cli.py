@@ -69,6 +69,25 @@ def report_errors(function: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def one_writer(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Run the command under the project lock, so it reads and writes with no other writer at work."""
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(function)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            from pipeline.lock import project_lock
+
+            ctx = args[0]
+            if not isinstance(ctx, Context):
+                raise TypeError("one_writer decorates commands that take the Context first")
+            with project_lock(ctx.project, what):
+                return function(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 def translated_language(ctx: "Context", language: str) -> str:
     """A language that has editions or a catalog (a usage error otherwise: exit 2)."""
     from pipeline.catalog import catalog_languages
@@ -183,6 +202,7 @@ def check(ctx: Context, list_checks: bool, strict: bool, max_age: int, languages
               help="Translate from this language's approved text instead of the English (pivots through English).")
 @pass_context
 @report_errors
+@one_writer("translate")
 def translate(ctx: Context, languages: tuple[str, ...], all_languages: bool, from_language: str) -> None:
     """Fill missing or stale strings with fuzzy Argos Translate drafts, offline.
 
@@ -437,6 +457,7 @@ def _editions(source: Source, edition_ids: tuple[str, ...]) -> list[str]:
 @click.option("--force", is_flag=True, help="Render even documents whose inputs have not changed.")
 @pass_context
 @report_errors
+@one_writer("render")
 def render(ctx: Context, edition_ids: tuple[str, ...], formats: tuple[str, ...], proof: bool, workers: int | None, force: bool) -> None:
     """Render final PDFs of approved editions (or proofs with --proof).
 
@@ -521,6 +542,7 @@ def _report_refusals(ctx: Context, refused: list[RenderOutcome]) -> None:
               help="Also fail unless every edition marked required_for_release in source/editions.yaml is final.")
 @pass_context
 @report_errors
+@one_writer("bundle")
 def bundle(ctx: Context, release: bool) -> None:
     """Pack every current final into output/release/ with a manifest and a zip (nothing is rendered)."""
     from pipeline.build import Gate
@@ -542,6 +564,7 @@ def bundle(ctx: Context, release: bool) -> None:
               help="Render only part K of N (balanced by expected cost) and do not bundle: one CI job each.")
 @pass_context
 @report_errors
+@one_writer("build")
 def build(ctx: Context, workers: int | None, force: bool, shard_text: str | None) -> None:
     """Render every edition (final where approved, else a proof), print a summary, bundle the finals.
 
@@ -669,6 +692,7 @@ def export_xliff_command(ctx: Context, language: str, output: Path | None) -> No
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_context
 @report_errors
+@one_writer("import-xliff")
 def import_xliff_command(ctx: Context, file: Path) -> None:
     """Write the changed translations in an XLIFF 1.2 FILE back into its language's PO.
 

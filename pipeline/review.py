@@ -29,6 +29,7 @@ from pipeline.catalog import BACK_TRANSLATION, BackTranslation, Catalog, read_ca
 from pipeline.content import Source
 from pipeline.errors import ContentError, Problem
 from pipeline.ledger import read_ledger
+from pipeline.lock import holding_project_lock
 from pipeline.signing import SigningKey
 
 SKIPPED_STATES = (State.APPROVED, State.MISSING)
@@ -162,6 +163,7 @@ def person_text_errors(findings: list[checks.Finding]) -> list[str]:
     return [f"check: {f.message} [{f.check}]" for f in checks.errors_of(findings)]
 
 
+@holding_project_lock("review")
 def save_edit(
     source: Source, language: str, string_id: str, text: str, reviewer: str, now: dt.datetime, tool: str = "outreach review"
 ) -> None:

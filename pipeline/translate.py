@@ -26,6 +26,7 @@ from pipeline.approval import State, string_states
 from pipeline.catalog import Catalog, read_catalog, sync_catalog, write_catalog
 from pipeline.content import Source
 from pipeline.ledger import read_ledger
+from pipeline.lock import holding_project_lock
 from pipeline.models import MISSING_MODEL_HELP, NO_TRANSLATE_EXTRA, ModelError, ModelInfo, find_model
 from pipeline.spans import Span, protected_spans
 
@@ -190,6 +191,7 @@ def needs_draft(catalog: Catalog) -> list[str]:
     return catalog.needs_draft()
 
 
+@holding_project_lock("translate")
 def draft_language(
     source: Source,
     language: str,

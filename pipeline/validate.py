@@ -33,14 +33,15 @@ from pipeline.content import Source
 from pipeline.document import plan_document
 from pipeline.fsutil import write_atomic
 from pipeline.ledger import read_ledger, text_hash
+from pipeline.release_check import verify_release
 
 PACKAGE = Path(__file__).resolve().parent
 
 
 def validate_project(source: Source, today: dt.date, max_age_days: int, languages: list[str] | None = None, since: str = "HEAD") -> list[checks.Finding]:
     """Source, registry, every catalog's translations, every ledger's chain and signatures (English's
-    too), and, in a git work tree, that every ledger extends its version at `since`."""
-    return content_findings(source, today, max_age_days, languages) + anchor_findings(source, since)
+    too), in a git work tree that every ledger extends its version at `since`, and the release on disk."""
+    return content_findings(source, today, max_age_days, languages) + disk_findings(source, since)
 
 
 def content_findings(source: Source, today: dt.date, max_age_days: int, languages: list[str] | None = None) -> list[checks.Finding]:
@@ -61,9 +62,13 @@ def content_findings(source: Source, today: dt.date, max_age_days: int, language
     return findings
 
 
-def anchor_findings(source: Source, since: str = "HEAD") -> list[checks.Finding]:
-    """Ledgers that do not extend their committed version at `since` (depends on git, so never cached)."""
-    return [checks.Finding("ledger-chain", checks.ERROR, p.message, p.path, p.line) for p in check_ledgers_anchored(source.project, since)]
+def disk_findings(source: Source, since: str = "HEAD") -> list[checks.Finding]:
+    """What depends on more than the project's content files, so is never cached: ledgers that do
+    not extend their committed version at `since` (git), and a release on disk that does not match
+    its manifest or whose swap was interrupted."""
+    findings = [checks.Finding("ledger-chain", checks.ERROR, p.message, p.path, p.line) for p in check_ledgers_anchored(source.project, since)]
+    findings += [checks.Finding("release", checks.ERROR, p.message, p.path, p.line) for p in verify_release(source.project.output)]
+    return findings
 
 
 def gate_findings(source: Source, languages: list[str] | None = None) -> list[checks.Finding]:
@@ -152,8 +157,8 @@ def validate_cached(
     source: Source, today: dt.date, max_age_days: int, languages: list[str] | None = None, since: str = "HEAD"
 ) -> list[checks.Finding]:
     """`validate_project`: the content findings answered from the cache in output/.state/ when none
-    of their inputs changed; the git anchoring of the ledgers checked every time."""
-    return _content_findings_cached(source, today, max_age_days, languages) + anchor_findings(source, since)
+    of their inputs changed; what `disk_findings` checks, every time."""
+    return _content_findings_cached(source, today, max_age_days, languages) + disk_findings(source, since)
 
 
 def _content_findings_cached(source: Source, today: dt.date, max_age_days: int, languages: list[str] | None) -> list[checks.Finding]:

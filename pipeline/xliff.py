@@ -34,6 +34,7 @@ from pipeline.catalog import Catalog, CatalogEntry, read_catalog, sync_catalog, 
 from pipeline.content import Source
 from pipeline.errors import ContentError, Problem
 from pipeline.ledger import read_ledger
+from pipeline.lock import holding_project_lock
 from pipeline.review import person_text_errors
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:1.2"
@@ -177,6 +178,7 @@ class XliffUnit:
     problem: str = ""  # why the unit cannot be imported, if it cannot
 
 
+@holding_project_lock("import-xliff")
 def import_xliff(source: Source, path: Path, now: dt.datetime) -> ImportReport:
     """Write the changed targets of an XLIFF 1.2 file into its language's PO."""
     language, units = read_xliff(source, path)

@@ -41,6 +41,7 @@ from pipeline.content import Citation, Source, read_source
 from pipeline.document import plan_document
 from pipeline.errors import ContentError, Problem, RenderError
 from pipeline.ledger import Decision, read_ledger
+from pipeline.lock import project_lock
 from pipeline.project import Project
 from pipeline.review import read_review_item
 from pipeline.review import save_edit as save_review_edit
@@ -318,7 +319,7 @@ def record_change(source: Source, language: str, string_id: str, change: Change,
     if change.action not in ACTIONS:
         raise ActionError([f"unknown action {change.action!r}"])
     _require_string(source, language, string_id)
-    with _WRITES:
+    with _WRITES, project_lock(source.project, "review desk"):  # and one writer across processes
         refusal = decision_refusal(source, language, key, reviewer)
         if refusal:
             raise ActionError([refusal])
