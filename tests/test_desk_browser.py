@@ -84,17 +84,23 @@ def test_review_a_string_in_the_browser(desk_server, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
     desk, guard = desk_server
     shots = desk.root / "output"
     shots.mkdir(exist_ok=True)
-    wait = WebDriverWait(browser, WAIT_S)
+    # A page reloads after a decision: an element found just before may go stale; look again.
+    wait = WebDriverWait(browser, WAIT_S, ignored_exceptions=[StaleElementReferenceException])
 
     def preview_ready(expected_text: str):
         return lambda d: (d.find_element(By.CSS_SELECTOR, ".string-layout").get_attribute("data-preview-state") == "ready"
                           and d.find_element(By.CSS_SELECTOR, ".string-layout").get_attribute("data-preview-text") == expected_text
                           and d.find_elements(By.CSS_SELECTOR, "#preview-pages img"))
+
+    def preview_of_current_text(d):
+        """The preview shows the text now in the box (read afresh each time: the page may have reloaded)."""
+        return preview_ready(d.find_element(By.ID, "text").get_attribute("value"))(d)
 
     def image_loaded(d):
         return d.execute_script("const i = document.querySelector('#preview-pages img'); return !!i && i.complete && i.naturalWidth > 0;")
@@ -157,7 +163,7 @@ def test_review_a_string_in_the_browser(desk_server, browser):
 
     # A string with a warning (its back-translation says something else): approving needs the warning ticked.
     browser.get(guard.url(f"/lang/es/string/{MIXING}"))
-    wait.until(preview_ready(browser.find_element(By.ID, "text").get_attribute("value")))
+    wait.until(preview_of_current_text)
     wait.until(image_loaded)
     assert WRONG_BACK in browser.find_element(By.CSS_SELECTOR, ".back-translation").text
     assert "low" in browser.find_element(By.CSS_SELECTOR, ".chrf").text
@@ -175,7 +181,7 @@ def test_review_a_string_in_the_browser(desk_server, browser):
     assert box.is_selected()
     ActionChains(browser).send_keys("a").perform()
     wait.until(lambda d: d.find_element(By.ID, "state").text == "approved")
-    wait.until(preview_ready(browser.find_element(By.ID, "text").get_attribute("value")))
+    wait.until(preview_of_current_text)
     wait.until(image_loaded)
     assert "acknowledged warning: the back-translation says" in browser.find_element(By.CSS_SELECTOR, "ol.history").text
     browser.execute_script("document.querySelector('.back-translation').scrollIntoView({block: 'center'})")

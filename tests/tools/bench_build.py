@@ -98,6 +98,22 @@ def build(root: Path, *args: str) -> tuple[float, str, int, float]:
     return seconds, result.stdout, int(found.group(1)), float(found.group(2))
 
 
+def run_check(root: Path) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KB) of one `outreach check` on the project (every check, nothing cached)."""
+    code = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:], capture_output=True)\n"
+        "print('PEAK_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", code, sys.executable, "-m", "pipeline", "--project", str(root), "check"],
+                            capture_output=True, text=True, env=ENV)
+    seconds = time.perf_counter() - start
+    found = re.search(r"PEAK_KB (\d+)", result.stdout)
+    assert found, result.stdout
+    return seconds, int(found.group(1))
+
+
 def rendered(output: str) -> list[str]:
     return re.findall(r"^\[\d+/\d+\] (\w+ \S+ \S+)$", output, re.M)
 
@@ -151,6 +167,7 @@ def main() -> int:
     # The floor first: it reads every font and template once, so the build after it is not
     # charged for a cold disk cache the floor did not pay.
     in_process, in_process_cpu, parallel, per_process, floor_documents = floor(root, work)
+    checks = [run_check(root) for _ in range(5)]
     full, output, full_peak, full_cpu = build(root)
     documents = len(rendered(output))
     forced, _, _, forced_cpu = build(root, "--force")
@@ -188,6 +205,7 @@ Measured {dt.date.today().isoformat()} on this project's machine ({CORES} cores,
 | one `weasyprint` process per document, one after another | {per_process:.2f} | full build is {per_process / full:.1f}× faster |
 | no-change build (median of 3) | {statistics.median(no_change):.2f} | {statistics.median(no_change) / full * 100:.1f}% of the full build (goal < 5%); lays out nothing, never imports WeasyPrint |
 | one Spanish string changed | {changed_seconds:.2f} | rendered: {', '.join(changed) or 'nothing'} |
+| `outreach check` on the shipped project (median of 5, every check run, nothing cached) | {statistics.median(s for s, _ in checks):.2f} | peak memory {max(k for _, k in checks) / 1024:.0f} MB (goals: < 1.5 s, < 400 MB) |
 
 Synthetic projects: every shipped edition copied under new ids (same content), built from empty.
 
