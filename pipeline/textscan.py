@@ -79,6 +79,12 @@ def foreign_sentences(
     pieces = [m.group(0) for m in SENTENCE_RE.finditer(text)]
     # Clauses too (a foreign clause after a semicolon or a comma), held to a higher bar.
     clauses = [c for p in pieces for c in CLAUSE_RE.split(p) if c.strip() != p.strip()]
+    # A sentence's head or tail from a clause mark on ("...; it can cause seizures, so get
+    # help."): each clause alone may be too short to judge, the run of them is not.
+    for piece in pieces:
+        cuts = [m.start() for m in CLAUSE_RE.finditer(piece)]
+        if len(cuts) > 1:  # with one mark, head and tail are the clauses themselves
+            clauses += [piece[cut + 1 :] for cut in cuts[:-1]] + [piece[:cut] for cut in cuts[1:]]
     # And stretches lingua finds in another language inside a sentence with no mark between
     # ("..., pinch the nose with your fingers y sopla..."), each checked again on its own.
     stretches = []
