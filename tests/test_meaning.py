@@ -92,6 +92,24 @@ CASES = [
     ("wording", "ar", "if-unsure-act",
      "إذا لم تعرف هل المدمن تحت تأثير المخدر فقط أم أصيب بجرعة زائدة، فتعامل مع الحالة على أنها جرعة زائدة.",
      "إذا لم تعرف هل الشخص تحت تأثير المخدر فقط أم أصيب بجرعة زائدة، فتعامل مع الحالة على أنها جرعة زائدة."),
+    # From the held-out corpus (tests/corpus/heldout/): a foreign tail of two short clauses,
+    # "stay" turned into "leave", a lexical negative ("harmless") carrying the English "not",
+    # and an adjective doubled to soften it.
+    ("foreign-sentence", "es", "dont-stop-benzos-suddenly",
+     "Si tomas benzos todos los días, no las dejes de golpe; it can cause seizures, so get a doctor's help.",
+     "Si tomas benzos todos los días, no las dejes de golpe; puede causar convulsiones, así que pide ayuda a un médico."),
+    ("opposites", "es", "side-and-stay",
+     "Si respira, acuesta a la persona de lado para que no se atragante, y vete antes de que llegue la ayuda.",
+     "Si respira, acuesta a la persona de lado para que no se atragante, y no te vayas hasta que llegue la ayuda."),
+    ("opposites", "vi", "side-and-stay",
+     "Nếu người đó còn thở, hãy đặt họ nằm nghiêng để không bị sặc, và rời khỏi họ cho đến khi có người đến giúp.",
+     "Nếu người đó còn thở, hãy đặt họ nằm nghiêng để không bị sặc, và ở bên họ cho đến khi có người đến giúp."),
+    ("negation", "vi", "naloxone-still-give-for-mixes",
+     "Naloxone có tác dụng với benzo, nhưng vẫn hãy dùng: thuốc có tác dụng với opioid và hoàn toàn vô hại đối với người đó.",
+     "Naloxone không có tác dụng với benzo, nhưng vẫn hãy dùng: thuốc có tác dụng với opioid và hoàn toàn vô hại đối với người đó."),
+    ("doubled-words", "vi", "rescue-breathing",
+     "Nếu người đó không thở, hãy ngửa đầu họ ra sau, bịt mũi mũi họ lại, và cứ mỗi 5 giây thổi một hơi vào miệng họ.",
+     "Nếu người đó không thở, hãy ngửa đầu họ ra sau, bịt chặt chặt mũi họ lại, và cứ mỗi 5 giây thổi một hơi vào miệng họ."),
 ]
 
 
