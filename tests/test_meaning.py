@@ -110,6 +110,21 @@ CASES = [
     ("negation", "es", "if-unsure-act",
      "Si alguien está drogado o sufre una sobredosis, actúa como si fuera una sobredosis.",
      "Si dudas entre si alguien está drogado o sufre una sobredosis, actúa como si fuera una sobredosis."),
+    ("negation", "ar", "fake-pills-fentanyl",  # a negation repeated over a list is one
+     "حبوب «Xanax» التي تُباع في الشارع أو على الإنترنت لا يمكن أن تكون مزيفة وقد تحتوي على فنتانيل لا يمكنك أن تراه ولا أن تشمه ولا أن تتذوقه.",
+     "حبوب «Xanax» التي تُباع في الشارع أو على الإنترنت قد تكون مزيفة وقد تحتوي على فنتانيل لا يمكنك أن تراه ولا أن تشمه ولا أن تتذوقه."),
+    ("negation", "es", "fake-pills-fentanyl",
+     "El «Xanax» comprado en la calle o por internet no puede ser falso y contener fentanilo, que no se ve, no huele y no sabe a nada.",
+     "El «Xanax» comprado en la calle o por internet puede ser falso y contener fentanilo, que no se ve, no huele y no sabe a nada."),
+    ("negation", "fa", "fentanyl-test-strips",  # بی خطر renders "safe", so it is not the "not"
+     "نوارهای تست می توانند فنتانیل را در قرص یا پودر پیدا کنند، اما جواب منفی به این معنی است که بی خطر است.",
+     "نوارهای تست می توانند فنتانیل را در قرص یا پودر پیدا کنند، اما جواب منفی به این معنی نیست که بی خطر است."),
+    ("doubled-words", "ar", "call-emergency",
+     "اتصل فورًا بالرقم {emergency}، وأعطِ العنوان، وقل إن الشخص لا يتنفس لا يتنفس أو لا يستيقظ.",
+     "اتصل فورًا بالرقم {emergency}، وأعطِ العنوان، وقل إن الشخص لا يتنفس أو لا يستيقظ."),
+    ("opposites", "fr", "signs-wont-wake",
+     "Une personne qui ne se réveille pas, qui est toute molle et qui a de très grosses pupilles fait peut-être une surdose.",
+     "Une personne qui ne se réveille pas, qui est toute molle et qui a de toutes petites pupilles fait peut-être une surdose."),
     ("doubled-words", "vi", "rescue-breathing",
      "Nếu người đó không thở, hãy ngửa đầu họ ra sau, bịt mũi mũi họ lại, và cứ mỗi 5 giây thổi một hơi vào miệng họ.",
      "Nếu người đó không thở, hãy ngửa đầu họ ra sau, bịt chặt chặt mũi họ lại, và cứ mỗi 5 giây thổi một hơi vào miệng họ."),
@@ -174,6 +189,10 @@ def test_negation_counts_follow_each_language(shipped_source):
     assert meaning.count_negations(lex["fa"], "نفس نمی‌کشد و نزدیک است") == (1, 0)
     assert meaning.count_negations(lex["tl"], "hindi humihinga at huwag umalis") == (1, 0)  # beside a negation
     assert meaning.count_negations(lex["tl"], "hindi humihinga; huwag umalis") == (1, 1)
+    # A list negated item by item is one run (what "a negation was added" compares).
+    assert meaning.count(lex["es"], "que no se ve, no huele y no sabe a nada").negation_runs == 1
+    assert meaning.count(lex["es"], "La naloxona no funciona contra las benzos, así que no la uses").negation_runs == 2
+    assert meaning.count(lex["es"], "No respira. No despierta.").negation_runs == 2
 
 
 def test_longest_form_wins_and_exclusions_apply(shipped_source):
