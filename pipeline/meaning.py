@@ -197,7 +197,14 @@ def _negation_counts(lexicon: Lexicon, text: str, rendered: frozenset[str] = fro
     scanner = _scanner(lexicon)
     text = normalize(text)
     if scanner.negation_exclude is not None:
-        text = scanner.negation_exclude.sub(lambda m: " " * len(m.group(0)), text)
+        # An excluded phrase inside a longer negation form stays (不过 "but" inside 醒不过来 "cannot wake").
+        longer = [(start, end) for start, end, _ in scanner.matches(text, scanner.marks) if end - start > 1]
+
+        def blank(m: re.Match[str]) -> str:
+            inside = any(start <= m.start() and m.end() <= end and end - start > m.end() - m.start() for start, end in longer)
+            return m.group(0) if inside else " " * len(m.group(0))
+
+        text = scanner.negation_exclude.sub(blank, text)
     if rendered:
         forms = [f for f in scanner.forms if f[2] in rendered]
         for start, end, _ in scanner.matches(text, forms):

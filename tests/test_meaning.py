@@ -189,6 +189,8 @@ def test_negation_counts_follow_each_language(shipped_source):
     assert meaning.count_negations(lex["fa"], "نفس نمی‌کشد و نزدیک است") == (1, 0)
     assert meaning.count_negations(lex["tl"], "hindi humihinga at huwag umalis") == (1, 0)  # beside a negation
     assert meaning.count_negations(lex["tl"], "hindi humihinga; huwag umalis") == (1, 1)
+    assert meaning.count_negations(lex["zh-Hans"], "如果有人醒不过来") == (1, 0)  # 不过 "but" is excluded, 醒不过来 is not
+    assert meaning.count_negations(lex["zh-Hans"], "不过你要小心") == (0, 0)
     # A list negated item by item is one run (what "a negation was added" compares).
     assert meaning.count(lex["es"], "que no se ve, no huele y no sabe a nada").negation_runs == 1
     assert meaning.count(lex["es"], "La naloxona no funciona contra las benzos, así que no la uses").negation_runs == 2
