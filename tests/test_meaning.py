@@ -207,6 +207,9 @@ def test_longest_form_wins_and_exclusions_apply(shipped_source):
 def test_urls_are_found_as_a_browser_links_them():
     assert spans.find_urls("see Example.ORG/path, WWW.CDC.GOV or HTTPS://X.COM/a.") == ["WWW.CDC.GOV", "HTTPS://X.COM/a", "Example.ORG/path"]
     assert spans.find_urls("EE. UU. y 2.5 mg, e.g. fr.po") == []
+    # An e-mail address is linked too (mailto:) and is judged whole against the allowlist.
+    assert spans.find_urls("escribe a Ayuda@Drogas-ES.org.") == ["Ayuda@Drogas-ES.org"]
+    assert not spans.url_allowed("ayuda@drogas-es.org", ["https://www.samhsa.gov/"])
     assert spans.url_allowed("HTTPS://WWW.CDC.GOV/Stop-Overdose/x", ["https://www.cdc.gov/stop-overdose/"])
     assert not spans.url_allowed("cdc.gov.evil.com/stop-overdose/", ["https://www.cdc.gov/stop-overdose/"])
 
