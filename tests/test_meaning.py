@@ -125,6 +125,9 @@ CASES = [
     ("opposites", "fr", "signs-wont-wake",
      "Une personne qui ne se réveille pas, qui est toute molle et qui a de très grosses pupilles fait peut-être une surdose.",
      "Une personne qui ne se réveille pas, qui est toute molle et qui a de toutes petites pupilles fait peut-être une surdose."),
+    ("wording", "fr", "call-emergency",  # masculine singular of a listed feminine/plural
+     "Appelez le {emergency} tout de suite, donnez l'adresse et dites que le drogué ne respire pas ou ne se réveille pas.",
+     "Appelez le {emergency} tout de suite, donnez l'adresse et dites que la personne ne respire pas ou ne se réveille pas."),
     ("doubled-words", "vi", "rescue-breathing",
      "Nếu người đó không thở, hãy ngửa đầu họ ra sau, bịt mũi mũi họ lại, và cứ mỗi 5 giây thổi một hơi vào miệng họ.",
      "Nếu người đó không thở, hãy ngửa đầu họ ra sau, bịt chặt chặt mũi họ lại, và cứ mỗi 5 giây thổi một hơi vào miệng họ."),
