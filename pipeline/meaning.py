@@ -223,12 +223,12 @@ def _negation_counts(lexicon: Lexicon, text: str, rendered: frozenset[str] = fro
     # it over a list ("no se ve, no huele y no sabe", "لا تراه ولا تشمه", "نه ... نه").
     runs = 0
     for sentence in SENTENCE_RE.split(text):
-        previous = None
+        previous: int | None = None
         for start, end, label in scanner.matches(sentence, scanner.marks):
             if label != "core":
                 continue
-            gap = sentence[previous:start] if previous is not None else None
-            near = gap is not None and len(_WORD_RE.findall(gap)) <= RUN_GAP_WORDS and (lexicon.match == "words" or len(gap) <= RUN_GAP_WORDS + 1)
+            gap = sentence[previous:start] if previous is not None else ""
+            near = previous is not None and len(_WORD_RE.findall(gap)) <= RUN_GAP_WORDS and (lexicon.match == "words" or len(gap) <= RUN_GAP_WORDS + 1)
             if not near:
                 runs += 1
             previous = end
