@@ -30,6 +30,9 @@ LEXICON_KEYS = ("language", "match", "proclitics", "letters", "concepts", "negat
 CONCEPT_KEYS = ("kind", "forms", "exclude", "confusables")
 NEGATION_KEYS = ("core", "optional", "exclude")
 CLAUSE_RE = re.compile(r"[,;:.!?،؛。，；：！？\n]")
+_WORD_RE = re.compile(r"\w+")
+SENTENCE_RE = re.compile(r"[.!?。！？\n]")
+RUN_GAP_WORDS = 3  # words between two negations of one list
 ARABIC_MARKS_RE = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 LETTER_VARIANTS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "\u200c": " ", "’": "'", "‘": "'", "ʼ": "'"})
 
@@ -71,6 +74,7 @@ class Counts:
     concepts: dict[str, int]
     negations: int  # verbal negations (must be rendered)
     optional_negations: int  # negative determiners (may or may not be rendered)
+    negation_runs: int = 0  # negated clauses in a row counted once (a negation repeated over a list)
 
 
 def normalize(text: str) -> str:
@@ -172,18 +176,39 @@ def names_drug(lexicon: Lexicon, term: str) -> bool:
     return entry[1]
 
 
-def count_negations(lexicon: Lexicon, text: str) -> tuple[int, int]:
+def count_negations(lexicon: Lexicon, text: str, rendered: frozenset[str] = frozenset()) -> tuple[int, int]:
     """(negations, optional negations) in a text.
 
     Optional markers are words that may or may not carry a negation of the English:
     negative determiners (ningún, aucun: "no change"), negative concord (nunca, هرگز)
     and lexical negators ("to avoid choking" for "so they don't choke"). A list joined by
     the Chinese enumeration comma (看不见、闻不到、尝不出来) counts as one negation.
+    `rendered`: concepts whose words are not negations here because they render an English
+    word ("بی خطر", "sans danger" for "safe").
     """
+    core, optional, _ = _negation_counts(lexicon, text, rendered)
+    return core, optional
+
+
+def _negation_counts(lexicon: Lexicon, text: str, rendered: frozenset[str] = frozenset()) -> tuple[int, int, int]:
+    """(negations, optional negations, runs): a run is a stretch of negated clauses in a row
+    within one sentence ("que no se ve, no huele y no sabe a nada" for "cannot see, smell,
+    or taste": three negations, one run)."""
     scanner = _scanner(lexicon)
     text = normalize(text)
     if scanner.negation_exclude is not None:
-        text = scanner.negation_exclude.sub(lambda m: " " * len(m.group(0)), text)
+        # An excluded phrase inside a longer negation form stays (不过 "but" inside 醒不过来 "cannot wake").
+        longer = [(start, end) for start, end, _ in scanner.matches(text, scanner.marks) if end - start > 1]
+
+        def blank(m: re.Match[str]) -> str:
+            inside = any(start <= m.start() and m.end() <= end and end - start > m.end() - m.start() for start, end in longer)
+            return m.group(0) if inside else " " * len(m.group(0))
+
+        text = scanner.negation_exclude.sub(blank, text)
+    if rendered:
+        forms = [f for f in scanner.forms if f[2] in rendered]
+        for start, end, _ in scanner.matches(text, forms):
+            text = text[:start] + " " * (end - start) + text[end:]
     core = optional = 0
     for clause in CLAUSE_RE.split(text):
         per_item = []
@@ -194,15 +219,29 @@ def count_negations(lexicon: Lexicon, text: str) -> tuple[int, int]:
         core += clause_core
         if not clause_core:  # beside a negation, never/jamais/هرگز/أبدا are part of it
             optional += max(o for _, o in per_item)
-    return core, optional
+    # Runs: a negation within a few words of the one before, in the same sentence, repeats
+    # it over a list ("no se ve, no huele y no sabe", "لا تراه ولا تشمه", "نه ... نه").
+    runs = 0
+    for sentence in SENTENCE_RE.split(text):
+        previous: int | None = None
+        for start, end, label in scanner.matches(sentence, scanner.marks):
+            if label != "core":
+                continue
+            gap = sentence[previous:start] if previous is not None else ""
+            near = previous is not None and len(_WORD_RE.findall(gap)) <= RUN_GAP_WORDS and (lexicon.match == "words" or len(gap) <= RUN_GAP_WORDS + 1)
+            if not near:
+                runs += 1
+            previous = end
+    runs = min(runs, core)
+    return core, optional, runs
 
 
-def count(lexicon: Lexicon, text: str) -> Counts:
+def count(lexicon: Lexicon, text: str, rendered: frozenset[str] = frozenset()) -> Counts:
     concepts: dict[str, int] = {}
     for concept, _ in find_concepts(lexicon, text):
         concepts[concept] = concepts.get(concept, 0) + 1
-    core, optional = count_negations(lexicon, text)
-    return Counts(concepts, core, optional)
+    core, optional, runs = _negation_counts(lexicon, text, rendered)
+    return Counts(concepts, core, optional, runs)
 
 
 # ------------------------------------------------------------------ reading
@@ -351,11 +390,12 @@ def find_problems(english: Lexicon, target: Lexicon, source_text: str, translati
     where the English wording alone does not show it.
     """
     want = count(english, source_text)
-    got = count(target, translation)
     wanted = dict(want.concepts)
     for key, value in overrides.items():
         if key != "negation":
             wanted[key] = value
+    # A word that renders a concept of the English (بی خطر, sans danger: "safe") is not a negation.
+    got = count(target, translation, frozenset(c for c, n in wanted.items() if n and c in target.concepts))
     problems: list[tuple[str, str]] = []
     for concept_id, concept in english.concepts.items():
         if concept_id not in target.concepts:
@@ -370,7 +410,9 @@ def find_problems(english: Lexicon, target: Lexicon, source_text: str, translati
     low, high = want.negations, want.negations + want.optional_negations
     if "negation" in overrides:
         low, high = overrides["negation"], overrides.get("negation-max", overrides["negation"])
-    least, most = got.negations, got.negations + got.optional_negations
+    # Added: more runs of negated clauses than the English has negations; a negation said
+    # again over each item of a list is one run.
+    least, most = got.negation_runs, got.negations + got.optional_negations
     if most < low:
         problems.append(("negation", f"the English has {low} negation{'s' if low != 1 else ''} (not, never, no...), the translation {most}: a negation is missing"))
     elif least > high:

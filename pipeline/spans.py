@@ -25,6 +25,8 @@ BARE_DOMAIN_RE = re.compile(
     rf"(?<![\w@./-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:{_TLDS})(?![\w-])(?:[/?#][^\s<>\"'«»“”]*[^\s<>\"'.,;:!?)«»“”])?",
     re.IGNORECASE,
 )
+# An e-mail address, which a phone or mail reader links too (mailto:): judged as a URL.
+EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(?![\w-])", re.IGNORECASE)
 # A run of digits with the separators phone numbers use, at least 7 digits in all,
 # or a "1-800"-style number; then plain numbers (decimal digits in any script).
 PHONE_RE = re.compile(r"(?<![\w])(?:\+?\d[\d\s().\-/]{5,}\d)(?![\w])")
@@ -46,10 +48,13 @@ def find_placeholders(text: str) -> list[str]:
 
 
 def find_urls(text: str) -> list[str]:
-    """Every web address, as a browser would link it: with a scheme, www. or a bare domain."""
+    """Every web address, as a browser would link it: with a scheme, www. or a bare domain;
+    and every e-mail address."""
+    emails = EMAIL_RE.findall(text)
+    text = EMAIL_RE.sub(" ", text)
     found = URL_RE.findall(text)
     rest = URL_RE.sub(" ", text)
-    return found + BARE_DOMAIN_RE.findall(rest)
+    return emails + found + BARE_DOMAIN_RE.findall(rest)
 
 
 def url_key(url: str) -> str:

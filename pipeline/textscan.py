@@ -79,6 +79,12 @@ def foreign_sentences(
     pieces = [m.group(0) for m in SENTENCE_RE.finditer(text)]
     # Clauses too (a foreign clause after a semicolon or a comma), held to a higher bar.
     clauses = [c for p in pieces for c in CLAUSE_RE.split(p) if c.strip() != p.strip()]
+    # A sentence's head or tail from a clause mark on ("...; it can cause seizures, so get
+    # help."): each clause alone may be too short to judge, the run of them is not.
+    for piece in pieces:
+        cuts = [m.start() for m in CLAUSE_RE.finditer(piece)]
+        if len(cuts) > 1:  # with one mark, head and tail are the clauses themselves
+            clauses += [piece[cut + 1 :] for cut in cuts[:-1]] + [piece[:cut] for cut in cuts[1:]]
     # And stretches lingua finds in another language inside a sentence with no mark between
     # ("..., pinch the nose with your fingers y sopla..."), each checked again on its own.
     stretches = []
@@ -154,8 +160,8 @@ def mixed_script_words(text: str, script_alias: str) -> list[tuple[str, str]]:
 
 
 def doubled_words(text: str, allowed: frozenset[str]) -> list[str]:
-    """Words written twice in a row (only spaces between), except legitimate reduplications;
-    in Chinese, Japanese and Korean runs, a phrase of two or more characters said twice."""
+    """Words, or phrases of up to four words, written twice in a row (only spaces between),
+    except legitimate reduplications; in Chinese, Japanese and Korean runs, a phrase of two or more characters said twice."""
     found = []
     # Vowel marks (Arabic harakat) would split a word in two: compare words without them.
     text = "".join(ch for ch in unicodedata.normalize("NFC", text) if unicodedata.category(ch) != "Mn")
@@ -164,6 +170,13 @@ def doubled_words(text: str, allowed: frozenset[str]) -> list[str]:
         word = before.group(0).casefold()
         if word == after.group(0).casefold() and not text[before.end():after.start()].strip() and word not in allowed and not word.isdigit():
             found.append(before.group(0))
+    # A phrase of two to four words said twice in a row ("لا يتنفس لا يتنفس").
+    words = [m.group(0).casefold() for m in matches]
+    for size in (2, 3, 4):
+        for i in range(len(matches) - 2 * size + 1):
+            span = matches[i : i + 2 * size]
+            if words[i : i + size] == words[i + size : i + 2 * size] and all(not text[a.end() : b.start()].strip() for a, b in itertools.pairwise(span)):
+                found.append(text[span[0].start() : span[size - 1].end()])
     for run in CJK_RE.findall(text):
         for match in re.finditer(r"(.{2,8}?)\1", run):
             if match.group(0) not in allowed and match.group(1) not in allowed:

@@ -92,6 +92,45 @@ CASES = [
     ("wording", "ar", "if-unsure-act",
      "إذا لم تعرف هل المدمن تحت تأثير المخدر فقط أم أصيب بجرعة زائدة، فتعامل مع الحالة على أنها جرعة زائدة.",
      "إذا لم تعرف هل الشخص تحت تأثير المخدر فقط أم أصيب بجرعة زائدة، فتعامل مع الحالة على أنها جرعة زائدة."),
+    # From the held-out corpus (tests/corpus/heldout/): a foreign tail of two short clauses,
+    # "stay" turned into "leave", a lexical negative ("harmless") carrying the English "not",
+    # and an adjective doubled to soften it.
+    ("foreign-sentence", "es", "dont-stop-benzos-suddenly",
+     "Si tomas benzos todos los días, no las dejes de golpe; it can cause seizures, so get a doctor's help.",
+     "Si tomas benzos todos los días, no las dejes de golpe; puede causar convulsiones, así que pide ayuda a un médico."),
+    ("opposites", "es", "side-and-stay",
+     "Si respira, acuesta a la persona de lado para que no se atragante, y vete antes de que llegue la ayuda.",
+     "Si respira, acuesta a la persona de lado para que no se atragante, y no te vayas hasta que llegue la ayuda."),
+    ("opposites", "vi", "side-and-stay",
+     "Nếu người đó còn thở, hãy đặt họ nằm nghiêng để không bị sặc, và rời khỏi họ cho đến khi có người đến giúp.",
+     "Nếu người đó còn thở, hãy đặt họ nằm nghiêng để không bị sặc, và ở bên họ cho đến khi có người đến giúp."),
+    ("negation", "vi", "naloxone-still-give-for-mixes",
+     "Naloxone có tác dụng với benzo, nhưng vẫn hãy dùng: thuốc có tác dụng với opioid và hoàn toàn vô hại đối với người đó.",
+     "Naloxone không có tác dụng với benzo, nhưng vẫn hãy dùng: thuốc có tác dụng với opioid và hoàn toàn vô hại đối với người đó."),
+    ("negation", "es", "if-unsure-act",
+     "Si alguien está drogado o sufre una sobredosis, actúa como si fuera una sobredosis.",
+     "Si dudas entre si alguien está drogado o sufre una sobredosis, actúa como si fuera una sobredosis."),
+    ("negation", "ar", "fake-pills-fentanyl",  # a negation repeated over a list is one
+     "حبوب «Xanax» التي تُباع في الشارع أو على الإنترنت لا يمكن أن تكون مزيفة وقد تحتوي على فنتانيل لا يمكنك أن تراه ولا أن تشمه ولا أن تتذوقه.",
+     "حبوب «Xanax» التي تُباع في الشارع أو على الإنترنت قد تكون مزيفة وقد تحتوي على فنتانيل لا يمكنك أن تراه ولا أن تشمه ولا أن تتذوقه."),
+    ("negation", "es", "fake-pills-fentanyl",
+     "El «Xanax» comprado en la calle o por internet no puede ser falso y contener fentanilo, que no se ve, no huele y no sabe a nada.",
+     "El «Xanax» comprado en la calle o por internet puede ser falso y contener fentanilo, que no se ve, no huele y no sabe a nada."),
+    ("negation", "fa", "fentanyl-test-strips",  # بی خطر renders "safe", so it is not the "not"
+     "نوارهای تست می توانند فنتانیل را در قرص یا پودر پیدا کنند، اما جواب منفی به این معنی است که بی خطر است.",
+     "نوارهای تست می توانند فنتانیل را در قرص یا پودر پیدا کنند، اما جواب منفی به این معنی نیست که بی خطر است."),
+    ("doubled-words", "ar", "call-emergency",
+     "اتصل فورًا بالرقم {emergency}، وأعطِ العنوان، وقل إن الشخص لا يتنفس لا يتنفس أو لا يستيقظ.",
+     "اتصل فورًا بالرقم {emergency}، وأعطِ العنوان، وقل إن الشخص لا يتنفس أو لا يستيقظ."),
+    ("opposites", "fr", "signs-wont-wake",
+     "Une personne qui ne se réveille pas, qui est toute molle et qui a de très grosses pupilles fait peut-être une surdose.",
+     "Une personne qui ne se réveille pas, qui est toute molle et qui a de toutes petites pupilles fait peut-être une surdose."),
+    ("wording", "fr", "call-emergency",  # masculine singular of a listed feminine/plural
+     "Appelez le {emergency} tout de suite, donnez l'adresse et dites que le drogué ne respire pas ou ne se réveille pas.",
+     "Appelez le {emergency} tout de suite, donnez l'adresse et dites que la personne ne respire pas ou ne se réveille pas."),
+    ("doubled-words", "vi", "rescue-breathing",
+     "Nếu người đó không thở, hãy ngửa đầu họ ra sau, bịt mũi mũi họ lại, và cứ mỗi 5 giây thổi một hơi vào miệng họ.",
+     "Nếu người đó không thở, hãy ngửa đầu họ ra sau, bịt chặt chặt mũi họ lại, và cứ mỗi 5 giây thổi một hơi vào miệng họ."),
 ]
 
 
@@ -153,6 +192,12 @@ def test_negation_counts_follow_each_language(shipped_source):
     assert meaning.count_negations(lex["fa"], "نفس نمی‌کشد و نزدیک است") == (1, 0)
     assert meaning.count_negations(lex["tl"], "hindi humihinga at huwag umalis") == (1, 0)  # beside a negation
     assert meaning.count_negations(lex["tl"], "hindi humihinga; huwag umalis") == (1, 1)
+    assert meaning.count_negations(lex["zh-Hans"], "如果有人醒不过来") == (1, 0)  # 不过 "but" is excluded, 醒不过来 is not
+    assert meaning.count_negations(lex["zh-Hans"], "不过你要小心") == (0, 0)
+    # A list negated item by item is one run (what "a negation was added" compares).
+    assert meaning.count(lex["es"], "que no se ve, no huele y no sabe a nada").negation_runs == 1
+    assert meaning.count(lex["es"], "La naloxona no funciona contra las benzos, así que no la uses").negation_runs == 2
+    assert meaning.count(lex["es"], "No respira. No despierta.").negation_runs == 2
 
 
 def test_longest_form_wins_and_exclusions_apply(shipped_source):
@@ -165,6 +210,9 @@ def test_longest_form_wins_and_exclusions_apply(shipped_source):
 def test_urls_are_found_as_a_browser_links_them():
     assert spans.find_urls("see Example.ORG/path, WWW.CDC.GOV or HTTPS://X.COM/a.") == ["WWW.CDC.GOV", "HTTPS://X.COM/a", "Example.ORG/path"]
     assert spans.find_urls("EE. UU. y 2.5 mg, e.g. fr.po") == []
+    # An e-mail address is linked too (mailto:) and is judged whole against the allowlist.
+    assert spans.find_urls("escribe a Ayuda@Drogas-ES.org.") == ["Ayuda@Drogas-ES.org"]
+    assert not spans.url_allowed("ayuda@drogas-es.org", ["https://www.samhsa.gov/"])
     assert spans.url_allowed("HTTPS://WWW.CDC.GOV/Stop-Overdose/x", ["https://www.cdc.gov/stop-overdose/"])
     assert not spans.url_allowed("cdc.gov.evil.com/stop-overdose/", ["https://www.cdc.gov/stop-overdose/"])
 
