@@ -107,11 +107,11 @@ def test_blank_band_measure_sees_an_empty_foot(renderer, source):
 @pytest.mark.parametrize(
     "kind",
     [
-        pytest.param("card", marks=pytest.mark.xfail(reason="known gap (issue 11): the es-MX card back (one help line) still ends 13% blank", strict=True)),
+        "card",
         "flyer-letter",
         "flyer-a4",
         "sheet-letter",
-        pytest.param("flyer-letter-large", marks=pytest.mark.xfail(reason="known gap (issue 11): en-US large print page 3 ends 16% blank (sections are never split; spreading is capped)", strict=True)),
+        "flyer-letter-large",
     ],
 )
 def test_no_page_ends_with_more_than_12_percent_blank(rendered, kind):
