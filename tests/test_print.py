@@ -96,12 +96,34 @@ def test_no_card_text_under_7_pt(rendered):
     assert smallest and min(smallest.values()) >= CARD_MIN_PT - 0.05, sorted(smallest.items(), key=lambda i: i[1])[:5]
 
 
-def test_blank_band_measure_sees_an_empty_foot(renderer, source):
-    """The measure itself: a card front whose text stops halfway is found."""
+SHORT_STEPS = {b: "Go." for b in ("call-emergency", "give-naloxone", "rescue-breathing", "naloxone-benzos-keep-breathing", "side-and-stay")}
+
+
+def test_blank_band_measure_sees_an_empty_foot(renderer, source, monkeypatch):
+    """The measure itself: a card front whose text stops halfway is found (laid out without spreading)."""
     english = {s.id: s.text for s in source.strings.values()}
-    texts = dict(english, **{b: "Go." for b in ("call-emergency", "give-naloxone", "rescue-breathing", "naloxone-benzos-keep-breathing", "side-and-stay")})
-    document = renderer.render(source.editions["en-US"], "card", texts, proof=False)
+    monkeypatch.setattr("pipeline.render.pdf.spread_gaps", lambda document, kind, before=None: {})
+    document = renderer.render(source.editions["en-US"], "card", dict(english, **SHORT_STEPS), proof=False)
     assert blank_share(content_pages(document)[0]) > MAX_BLANK_SHARE
+
+
+def test_a_sparse_card_face_is_spread_over_its_whole_height(renderer, source):
+    """Five one-word steps (content no shipped edition has): the face is still used to its foot."""
+    english = {s.id: s.text for s in source.strings.values()}
+    document = renderer.render(source.editions["en-US"], "card", dict(english, **SHORT_STEPS), proof=False)
+    assert [round(blank_share(page), 3) for page in content_pages(document)] == [pytest.approx(0.07, abs=0.05)] * 2
+
+
+def test_a_sparse_large_print_page_is_spread_without_moving_a_section(renderer, source):
+    """Large print with the back sections cut short (held-out content): every page still used, nothing split or moved."""
+    english = {s.id: s.text for s in source.strings.values()}
+    short = {k: v[: max(12, len(v) // 2)].rsplit(" ", 1)[0] + "." for k, v in english.items() if k.startswith(("danger", "stay", "naloxone-"))}
+    texts = dict(english, **short)
+    document = renderer.render(source.editions["en-US"], "flyer-letter-large", texts, proof=True)
+    pages = content_pages(document)
+    assert max(blank_share(page) for page in pages) <= MAX_BLANK_SHARE, [round(blank_share(p), 3) for p in pages]
+    emergency = source.registry.first_printable("US", "emergency").display_number()
+    assert emergency in pages[0].get_text()
 
 
 @pytest.mark.parametrize(
@@ -336,3 +358,19 @@ def test_reading_order_puts_the_emergency_first_and_the_steps_in_order(rendered,
         positions.append(squeezed.index(words))
     assert positions == sorted(positions), key
     assert squeezed.index(emergency) < positions[1]  # the number to call comes before the second step
+
+
+def test_a_spread_that_would_move_a_section_to_another_page_is_not_kept(renderer, source, monkeypatch):
+    """Spreading may only add space: a gap that pushes a section onto the next page is dropped."""
+    english = {s.id: s.text for s in source.strings.values()}
+    edition = source.editions["en-US"]
+
+    def pages_of_headings(document) -> list[int]:
+        return [n for n, page in enumerate(content_pages(document)) for _ in range(page.get_text().count("Naloxone\n"))]
+
+    monkeypatch.setattr("pipeline.render.pdf.spread_gaps", lambda document, kind, before=None: {})
+    plain = renderer.render(edition, "flyer-letter-large", english, proof=False)
+    monkeypatch.setattr("pipeline.render.pdf.spread_gaps", lambda document, kind, before=None: {'[data-section="ui.section.naloxone"] { padding-top': 150.0})
+    pushed = renderer.render(edition, "flyer-letter-large", english, proof=False)
+    assert pages_of_headings(plain) and pages_of_headings(pushed) == pages_of_headings(plain)
+    assert pushed.pdf == plain.pdf

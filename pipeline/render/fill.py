@@ -31,7 +31,7 @@ from pipeline.render.fit import box_children as _children  # the one way boxes a
 from pipeline.render.fit import box_classes as _classes
 
 MAX_GAP_MM = {"card": 4.0, "sheet": 4.0, "flyer": 8.0, "large": 10.0}  # the most added under one item
-MAX_SECTION_GAP_MM = {"large": 24.0}  # the most added above a section that is not first on its page
+MAX_SECTION_GAP_MM = {"flyer": 12.0, "large": 24.0}  # the most added above a section that is not first on its page
 SAFETY = 0.95  # share of the measured slack handed out (rounding, line-height snapping)
 MIN_STEP_MM = 0.05  # less than this is not worth another layout
 PASSES = 3  # layouts with gaps at most (the first, and corrections for the padding under the lowest item)
@@ -74,16 +74,38 @@ def _count(box: object, what: tuple[str, ...]) -> int:
     return sum(_count(c, what) for c in _children(box))
 
 
-def _add(gaps: Gaps, before: Mapping[str, float], rule: str, slack_px: float, count: int, cap_mm: float) -> float:
-    """Add this region's share per item to `rule` (on top of what it had), capped; the slack (px) left over."""
+def _add(gaps: Gaps, before: Mapping[str, float], rule: str, slack_px: float, count: int, cap_mm: float | None) -> float:
+    """Add `slack_px` shared over `count` items to `rule` (on top of what it had), capped; the slack (px) left over."""
     if count == 0 or slack_px <= 0:
         return max(0.0, slack_px)
-    had = before.get(rule, 0.0)
-    step = min(cap_mm - had, slack_px * SAFETY * MM_PER_PX / count)
+    had = gaps.get(rule, before.get(rule, 0.0))
+    step = slack_px * MM_PER_PX / count
+    if cap_mm is not None:
+        step = min(cap_mm - had, step)
     if step >= MIN_STEP_MM:
         gaps[rule] = had + step
         return slack_px - step * count / MM_PER_PX
     return slack_px
+
+
+def _share(gaps: Gaps, before: Mapping[str, float], tiers: list[tuple[str, int, float]], slack_px: float) -> None:
+    """Share a region's slack out tier by tier, each up to its cap; what is still left (a sparse page:
+    every cap reached) is shared out over all of them alike, uncapped, so that the page is still used."""
+    tiers = [t for t in tiers if t[1] > 0]
+    slack_px *= SAFETY
+    for rule, count, cap in tiers:
+        slack_px = _add(gaps, before, rule, slack_px, count, cap)
+    total = sum(count for _, count, _ in tiers)
+    if total and slack_px * MM_PER_PX >= MIN_STEP_MM * total:
+        share = slack_px / total
+        for rule, count, _ in tiers:
+            _add(gaps, before, rule, share * count, count, None)
+
+
+def _later_sections(blocks: list[Any]) -> list[str]:
+    """Selectors of the sections after the first block of a page (never a help box: its border would take the gap inside)."""
+    ordered = sorted(blocks, key=lambda b: b.position_y)
+    return [s for b in ordered[1:] if "section" in _classes(b) and (s := _selector(b))]
 
 
 def spread_gaps(document: Any, kind: str, before: Mapping[str, float] | None = None) -> Gaps:
@@ -108,11 +130,11 @@ def spread_gaps(document: Any, kind: str, before: Mapping[str, float] | None = N
                 rule = f"{SPREAD[key][0]} {{ padding-bottom"
                 if key == "card-back":
                     # The white panel of signs takes PANEL_SHARE shares, as a white border.
-                    _add(gaps, before, rule, slack, count + PANEL_SHARE, cap)
+                    _share(gaps, before, [(rule, count + PANEL_SHARE, cap)], slack)
                     if rule in gaps:
                         gaps[PANEL_RULE] = gaps[rule] * PANEL_SHARE
                     continue
-                _add(gaps, before, rule, slack, count, cap)
+                _share(gaps, before, [(rule, count, cap)], slack)
     elif kind == "flyer" and len(pages) == 2:
         for number, page_box in enumerate(pages, 1):
             key = f"page-{number}"
@@ -120,11 +142,14 @@ def spread_gaps(document: Any, kind: str, before: Mapping[str, float] | None = N
             if not region:
                 continue
             slack = page_box.content_box_y() + page_box.height - _lowest(page_box)
-            _add(gaps, before, f"{SPREAD[key][0]} {{ padding-bottom", slack, _count(region[0], SPREAD[key][1]), cap)
+            later = _later_sections(_find(region[0], "section"))
+            _share(gaps, before, [
+                (f"{SPREAD[key][0]} {{ padding-bottom", _count(region[0], SPREAD[key][1]), cap),
+                (f"{', '.join(later)} {{ padding-top", len(later), MAX_SECTION_GAP_MM[kind]),
+            ], slack)
     elif kind == "large":
         for page_box in pages:
             blocks = [b for name in ("section", "help") for b in _find(page_box, name)]
-            blocks.sort(key=lambda b: b.position_y)
             selectors, count = [], 0
             for block in blocks:
                 selector = _selector(block)
@@ -135,12 +160,12 @@ def spread_gaps(document: Any, kind: str, before: Mapping[str, float] | None = N
             if not selectors:
                 continue
             slack = page_box.content_box_y() + page_box.height - _lowest(page_box)
-            left = _add(gaps, before, f"{', '.join(selectors)} {{ padding-bottom", slack, count, cap)
-            # What the capped items cannot take goes above the page's later sections (never a help
-            # box: its border would take it inside).
-            later = [s for b in blocks[1:] if "section" in _classes(b) and (s := _selector(b))]
-            if later and left > 0:
-                _add(gaps, before, f"{', '.join(later)} {{ padding-top", left, len(later), MAX_SECTION_GAP_MM[kind])
+            # What the capped items cannot take goes above the page's later sections.
+            later = _later_sections(blocks)
+            _share(gaps, before, [
+                (f"{', '.join(selectors)} {{ padding-bottom", count, cap),
+                (f"{', '.join(later)} {{ padding-top", len(later), MAX_SECTION_GAP_MM[kind]),
+            ], slack)
     return gaps
 
 
