@@ -374,3 +374,31 @@ def test_a_spread_that_would_move_a_section_to_another_page_is_not_kept(renderer
     pushed = renderer.render(edition, "flyer-letter-large", english, proof=False)
     assert pages_of_headings(plain) and pages_of_headings(pushed) == pages_of_headings(plain)
     assert pushed.pdf == plain.pdf
+
+
+@pytest.mark.parametrize(
+    "text, language, expected",
+    [
+        ("این کار نمی شود.", "fa", "این کار نمی\u200cشود."),
+        ("می توانند", "fa", "می\u200cتوانند"),
+        ("بنزودیازپین ها و لب های کبود", "fa", "بنزودیازپین\u200cها و لب\u200cهای کبود"),
+        # quiet: already joined, Arabic (no such rule), a word that merely starts or ends alike, Latin
+        ("نمی\u200cشود", "fa", "نمی\u200cشود"),
+        ("این کار نمی شود.", "ar", "این کار نمی شود."),
+        ("سامی شود ماهی هارا", "fa", "سامی شود ماهی هارا"),
+        ("Call {emergency} now", "fa", "Call {emergency} now"),
+    ],
+)
+def test_persian_joins_prefix_and_plural_with_a_zwnj(text, language, expected):
+    assert typeset(text, language) == expected
+
+
+def test_persian_pdf_has_no_verb_prefix_standing_apart(rendered, source):
+    """Read from the PDF: the shipped Persian text spaces نمی/می apart; the card prints them joined."""
+    prefix_apart = re.compile(r"(?<![\w\u200c])ن?می (?=[\u0621-\u064a\u067e\u0686\u0698\u06a9\u06af\u06cc])")
+    fa = [e for e in source.editions.values() if e.language == "fa" and (e.id, "card") in rendered]
+    assert fa
+    texts = proof_texts(language_states(source, "fa"))
+    assert any(prefix_apart.search(t) for t in texts.values())  # the case exists in the translation
+    printed = page_text(rendered[fa[0].id, "card"])
+    assert "می" in printed and not prefix_apart.search(printed), printed[:300]
