@@ -11,7 +11,9 @@ wants each language's own marks. `typeset(text, language)`:
   so nothing short hangs at a line end;
 - Persian joins the verb prefix می/نمی and the plural suffix ها/های to their word
   with a zero-width non-joiner, not a space (نمی شود → نمی‌شود, لب های → لب‌های),
-  as Persian print does: the word is not split across lines and keeps its shape.
+  as Persian print does: the word is not split across lines and keeps its shape;
+- Chinese and Japanese join the last two characters of a string with a word joiner
+  (U+2060), so that no character is left alone on the last line ("剂。").
 
 It never changes letters, digits or placeholders, only quote marks and spaces (and, in Persian,
 a space for a ZWNJ).
@@ -61,6 +63,10 @@ _SINGLE = re.compile(rf"(?<![\w’])'({_LETTER}[^'\n]*?)'(?!\w)")
 _FRENCH_PUNCT = re.compile(r"[ \u00a0]+([;:!?])")
 _SPACE_DASH = re.compile(r" ([–—])")
 ZWNJ = "\u200c"
+WORD_JOINER = "\u2060"
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# The last two CJK characters of a string, and whatever punctuation closes it.
+_CJK_LAST_TWO = re.compile(rf"([{_CJK}])([{_CJK}][^{_CJK}\w]*)$")
 _PERSIAN_LETTER = r"[\u0621-\u064a\u067e\u0686\u0698\u06a9\u06af\u06cc]"
 # می/نمی standing alone before a Persian word: the continuous/negative verb prefix (نمی شود → نمی‌شود).
 _FA_VERB_PREFIX = re.compile(rf"(?<![\w\u200c])(ن?می) (?={_PERSIAN_LETTER})")
@@ -86,6 +92,8 @@ def typeset(text: str, language: str) -> str:
     if language.split("-")[0] == "fa":
         text = _FA_VERB_PREFIX.sub(r"\1" + ZWNJ, text)
         text = _FA_PLURAL.sub(ZWNJ + r"\1", text)
+    if language.split("-")[0] in ("zh", "ja"):
+        text = _CJK_LAST_TWO.sub(r"\1" + WORD_JOINER + r"\2", text)
     return text
 
 

@@ -402,3 +402,39 @@ def test_persian_pdf_has_no_verb_prefix_standing_apart(rendered, source):
     assert any(prefix_apart.search(t) for t in texts.values())  # the case exists in the translation
     printed = page_text(rendered[fa[0].id, "card"])
     assert "می" in printed and not prefix_apart.search(printed), printed[:300]
+
+
+CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+@pytest.mark.parametrize(
+    "text, language, expected",
+    [
+        ("请给纳洛酮药剂。", "zh-Hans", "请给纳洛酮药\u2060剂。"),
+        ("救護車來。", "zh-Hant", "救護車\u2060來。"),
+        ("助けを呼ぶ", "ja", "助けを呼\u2060ぶ"),
+        # quiet: a placeholder or Latin at the end, one character only, not Chinese or Japanese
+        ("拨打 {emergency}", "zh-Hans", "拨打 {emergency}"),
+        ("使用（Narcan）", "zh-Hans", "使用（Narcan）"),
+        ("剂", "zh-Hans", "剂"),
+        ("请给纳洛酮药剂。", "ko", "请给纳洛酮药剂。"),
+    ],
+)
+def test_cjk_last_two_characters_are_joined(text, language, expected):
+    assert typeset(text, language) == expected
+
+
+def test_no_cjk_character_alone_on_a_line(renderer, source):
+    """Read from the PDF: no line of a Chinese flyer is one character and its punctuation (the shipped zh-Hans text had "助。")."""
+    lonely = []
+    for edition in source.editions.values():
+        if edition.language.split("-")[0] not in ("zh", "ja") or "flyer-letter" not in edition.formats:
+            continue
+        document = renderer.render(edition, "flyer-letter", proof_texts(language_states(source, edition.language)), proof=True)
+        for page in content_pages(document):
+            for block in page.get_text("dict")["blocks"]:
+                for line in block.get("lines", []):
+                    text = "".join(span["text"] for span in line["spans"]).strip()
+                    if len(CJK_CHAR.findall(text)) == 1 and not re.search(r"[A-Za-z0-9]", text):
+                        lonely.append((edition.id, text))
+    assert not lonely, lonely
