@@ -8,9 +8,15 @@ wants each language's own marks. `typeset(text, language)`:
   (en “ ” ‘ ’; fr « » with narrow no-break spaces; de „ “ ‚ ‘; es, pt... see QUOTES);
 - French puts a narrow no-break space before ; : ! ? so they never start a line;
 - a space before a dash or a slash-separated short unit is made no-break
-  so nothing short hangs at a line end.
+  so nothing short hangs at a line end;
+- Persian joins the verb prefix می/نمی and the plural suffix ها/های to their word
+  with a zero-width non-joiner, not a space (نمی شود → نمی‌شود, لب های → لب‌های),
+  as Persian print does: the word is not split across lines and keeps its shape;
+- Chinese and Japanese join the last two characters of a string with a word joiner
+  (U+2060), so that no character is left alone on the last line ("剂。").
 
-It never changes letters, digits or placeholders, only quote marks and spaces.
+It never changes letters, digits or placeholders, only quote marks and spaces (and, in Persian,
+a space for a ZWNJ).
 
 `format_local_date(date, language, region)` writes a date the edition's way
 (Babel, CLDR "long" format), for the `{date}` placeholder.
@@ -56,6 +62,16 @@ _DOUBLE = re.compile(r'"([^"\n]+)"')
 _SINGLE = re.compile(rf"(?<![\w’])'({_LETTER}[^'\n]*?)'(?!\w)")
 _FRENCH_PUNCT = re.compile(r"[ \u00a0]+([;:!?])")
 _SPACE_DASH = re.compile(r" ([–—])")
+ZWNJ = "\u200c"
+WORD_JOINER = "\u2060"
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# The last two CJK characters of a string, and whatever punctuation closes it.
+_CJK_LAST_TWO = re.compile(rf"([{_CJK}])([{_CJK}][^{_CJK}\w]*)$")
+_PERSIAN_LETTER = r"[\u0621-\u064a\u067e\u0686\u0698\u06a9\u06af\u06cc]"
+# می/نمی standing alone before a Persian word: the continuous/negative verb prefix (نمی شود → نمی‌شود).
+_FA_VERB_PREFIX = re.compile(rf"(?<![\w\u200c])(ن?می) (?={_PERSIAN_LETTER})")
+# ها/های... standing alone after a Persian word: the plural suffix (لب های → لب‌های, آن ها → آن‌ها).
+_FA_PLURAL = re.compile(rf"(?<={_PERSIAN_LETTER}) (ها(?:ی|یی|یم|یت|یش|یمان|یتان|یشان)?)(?![\w\u200c])")
 
 
 def quotes_for(language: str) -> tuple[str, str, str, str]:
@@ -73,6 +89,11 @@ def typeset(text: str, language: str) -> str:
         text = re.sub(r"«[ \u00a0]+", "«" + NNBSP, text)
         text = re.sub(r"[ \u00a0]+»", NNBSP + "»", text)
     text = _SPACE_DASH.sub(NBSP + r"\1", text)
+    if language.split("-")[0] == "fa":
+        text = _FA_VERB_PREFIX.sub(r"\1" + ZWNJ, text)
+        text = _FA_PLURAL.sub(ZWNJ + r"\1", text)
+    if language.split("-")[0] in ("zh", "ja"):
+        text = _CJK_LAST_TWO.sub(r"\1" + WORD_JOINER + r"\2", text)
     return text
 
 

@@ -43,7 +43,7 @@ from pipeline.content import Edition, Source
 from pipeline.document import FORMATS, FormatSpec, PrintJob, ProofRow, make_job, plan_document
 from pipeline.errors import FitError, RenderError
 from pipeline.render.compose import Composer
-from pipeline.render.fill import spread_css
+from pipeline.render.fill import PASSES, placement, spread_css, spread_gaps
 from pipeline.render.fit import check_layout
 from pipeline.render.prepress import prepare_for_press
 
@@ -268,14 +268,26 @@ class Renderer:
     def _fill_pages(
         self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: frozenset[str], document: weasyprint.Document,
     ) -> weasyprint.Document:
-        """Lay out again with the lists spread over each page's empty foot, if that still fits."""
-        extra = spread_css(document, "large" if spec.kind == "flyer" and spec.pages is None else spec.kind)
-        if not extra:
-            return document
-        try:
-            return self._lay_out(html_text, spec, where, texts, used, check=True, diagnose=False, extra_css=extra)
-        except FitError:
-            return document
+        """Lay out again with the lists spread over each page's empty foot, measuring again and adding the
+        rest (at most `fill.PASSES` layouts); keep the last layout that fits with nothing moved to another page."""
+        kind = "large" if spec.kind == "flyer" and spec.pages is None else spec.kind
+        where_blocks = placement(document)
+        gaps = spread_gaps(document, kind)
+        for _ in range(PASSES):
+            if not gaps:
+                break
+            try:
+                spread = self._lay_out(html_text, spec, where, texts, used, check=True, diagnose=False, extra_css=spread_css(gaps))
+            except FitError:
+                break
+            if placement(spread) != where_blocks:
+                break
+            document = spread
+            more = spread_gaps(spread, kind, before=gaps)
+            if more == gaps:
+                break
+            gaps = more
+        return document
 
     def _lay_out(
         self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: frozenset[str], check: bool,
