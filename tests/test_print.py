@@ -438,3 +438,26 @@ def test_no_cjk_character_alone_on_a_line(renderer, source):
                     if len(CJK_CHAR.findall(text)) == 1 and not re.search(r"[A-Za-z0-9]", text):
                         lonely.append((edition.id, text))
     assert not lonely, lonely
+
+
+@pytest.mark.parametrize("format_name", ["flyer-letter", "flyer-letter-large"])
+def test_a_wrapped_help_title_hangs_under_its_first_word_not_under_the_icon(renderer, source, format_name):
+    """fr-CA's "Trouver de l'aide" wrapped its second line under the phone icon; any title that wraps must hang."""
+    edition = source.editions["en-US"]
+    texts = proof_texts(language_states(source, "en"))
+    texts["ui.section.get-help"] = "Wrapping title words here for everyone who needs help tonight, tomorrow and every day after"
+    document = renderer.render(edition, format_name, texts, proof=True)
+    with pymupdf.open(stream=document.pdf, filetype="pdf") as pdf:
+        for page in pdf:
+            words = page.get_text("words")
+            first = next((w for w in words if w[4] == "Wrapping"), None)
+            if first is None:
+                continue
+            title = [w for w in words if w[5] == first[5]]  # the title's text block
+            starts = {}
+            for w in title:
+                starts.setdefault(w[6], w[0])  # each line's first word's left edge
+            assert len(starts) >= 2, "the test title should wrap"
+            assert max(starts.values()) - min(starts.values()) < 1.0, starts
+            return
+    pytest.fail("the help title was not found")
