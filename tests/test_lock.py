@@ -253,7 +253,7 @@ def test_every_write_to_translations_and_output_holds_the_lock(es_project, monke
             unlocked.append(("remove", self))
         real_unlink(self, *args, **kwargs)
 
-    for module in ("pipeline.fsutil", "pipeline.catalog", "pipeline.ledger", "pipeline.build", "pipeline.bundle"):
+    for module in ("pipeline.fsutil", "pipeline.catalog", "pipeline.ledger", "pipeline.build", "pipeline.bundle", "pipeline.state", "pipeline.validate"):
         monkeypatch.setattr(f"{module}.write_atomic", watched_write)
     monkeypatch.setattr(Path, "unlink", watched_unlink)
 
