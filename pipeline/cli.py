@@ -424,6 +424,8 @@ def history(ctx: Context, language: str, string_id: str | None) -> None:
     ledger = read_ledger(ctx.project, language)
     for problem in ledger.problems:
         click.echo(f"{problem.severity}: {problem.format(ctx.project.root)}", err=True)
+    if not ledger.history(string_id):
+        click.echo(f"{language}: no decision recorded yet" + (f" for {string_id}" if string_id else ""))
     for decision in ledger.history(string_id):
         click.echo(f"{decision.time}  {decision.action:7}  {decision.string_id}  by {decision.reviewer}  [{decision.hash[:12]}]")
         if ledger.revocation(decision):
