@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 from conftest import NOW, edit, hand_edit_po
-from test_review import KEYS, Script
+from test_review import Script, _signing_keys  # noqa: F401 - the autouse fixture: review scripts sign as the named test reviewer
 
 from pipeline import checks
 from pipeline.approval import State, decide, language_states
@@ -30,12 +30,6 @@ BOTH_ES = "Las benzodiacepinas y los opioides hacen más lenta la respiración, 
 WRONG_BACK = "Keep Narcan at home and tell your friends where it is."
 
 pytestmark = pytest.mark.usefixtures("po_files_compile")
-
-
-@pytest.fixture(autouse=True)
-def _signing_keys(keys):
-    """Review scripts sign as the named test reviewer."""
-    KEYS.update(keys)
 
 
 

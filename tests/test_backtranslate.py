@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import NOW, hand_edit_po
 from make_tiny_model import build_tiny_model
-from test_review import KEYS, Script
+from test_review import Script, _signing_keys  # noqa: F401 - the autouse fixture: review scripts sign as the named test reviewer
 from test_translate import CopyEngine, no_network  # noqa: F401 - a fixture
 
 from pipeline import backtranslate, checks, models, similarity
@@ -35,12 +35,6 @@ CALL_BACK_GOOD = "Call {emergency} now, give the address and say that the person
 CALL_BACK_WRONG = "Keep Narcan at home and tell your friends where it is."
 
 pytestmark = pytest.mark.usefixtures("po_files_compile")
-
-
-@pytest.fixture(autouse=True)
-def _signing_keys(keys):
-    """Review scripts sign as the named test reviewer."""
-    KEYS.update(keys)
 
 
 
