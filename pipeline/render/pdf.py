@@ -14,7 +14,8 @@ logs ".notdef glyph" and draws tofu), any other warning or error it logs (bad
 CSS, an image it could not load), a resource outside templates/ (only files
 under that folder are ever read), and whatever `fit.check_layout` finds.
 Once a document fits, its lists are spread over each page's or card face's
-empty foot (`fill.spread_css`), kept only if it still fits. Finals and proofs
+empty foot (`fill.spread_document` moves the laid-out boxes: no second
+layout; a spread that would push a line past a foot is dropped). Finals and proofs
 are written as PDF/UA-1 (tagged, with the document language), then made PDF/X-4
 for the press (`prepress.prepare_for_press`); the same job gives the same bytes.
 """
@@ -43,7 +44,7 @@ from pipeline.content import Edition, Source
 from pipeline.document import FORMATS, FormatSpec, PrintJob, ProofRow, make_job, plan_document
 from pipeline.errors import FitError, RenderError
 from pipeline.render.compose import Composer
-from pipeline.render.fill import PASSES, placement, spread_css, spread_gaps
+from pipeline.render.fill import SpreadError, spread_document
 from pipeline.render.fit import check_layout
 from pipeline.render.prepress import prepare_for_press
 
@@ -268,37 +269,28 @@ class Renderer:
     def _fill_pages(
         self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: frozenset[str], document: weasyprint.Document,
     ) -> weasyprint.Document:
-        """Lay out again with the lists spread over each page's empty foot, measuring again and adding the
-        rest (at most `fill.PASSES` layouts); keep the last layout that fits with nothing moved to another page."""
+        """Spread the lists over each page's or card face's empty foot (fill.py), in place; should the spread
+        push a line past a foot (it is meant never to happen), lay the document out afresh, unspread."""
         kind = "large" if spec.kind == "flyer" and spec.pages is None else spec.kind
-        where_blocks = placement(document)
-        gaps = spread_gaps(document, kind)
-        for _ in range(PASSES):
-            if not gaps:
-                break
-            try:
-                spread = self._lay_out(html_text, spec, where, texts, used, check=True, diagnose=False, extra_css=spread_css(gaps))
-            except FitError:
-                break
-            if placement(spread) != where_blocks:
-                break
-            document = spread
-            more = spread_gaps(spread, kind, before=gaps)
-            if more == gaps:
-                break
-            gaps = more
+        try:
+            spread_document(document, kind, self._loaded_image)
+        except SpreadError as exc:
+            LOGGER.warning("%s: %s; printed unspread", where, exc)
+            return self._lay_out(html_text, spec, where, texts, used, check=True)
         return document
+
+    def _loaded_image(self, url: str, **_: Any) -> Any:
+        """An image the layout already loaded (fill.py places backgrounds again with it)."""
+        return self.image_cache[url]
 
     def _lay_out(
         self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: frozenset[str], check: bool,
-        diagnose: bool = True, extra_css: str = "",
+        diagnose: bool = True,
     ) -> weasyprint.Document:
         """Lay out; with `check`, FitError when it does not fit (saying by how much if `diagnose`)."""
         stylesheets = self.stylesheets[spec.name]
         with _weasyprint_logs() as messages:
             try:
-                if extra_css:  # the lists spread over the empty foot (fill.py)
-                    stylesheets = [*stylesheets, weasyprint.CSS(string=extra_css, font_config=self.font_config)]
                 html = weasyprint.HTML(string=html_text, base_url=self.base_url, url_fetcher=self.fetcher)
                 document: weasyprint.Document = html.render(
                     font_config=self.font_config,
