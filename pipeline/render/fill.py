@@ -277,3 +277,43 @@ def spread_document(document: Any, kind: str, image: Callable[..., Any]) -> bool
         layout_backgrounds(page_box, image)  # backgrounds are placed at layout: place them again
         document.pages[number] = Page(page_box)  # so are link areas and anchors
     return bool(changed)
+
+
+# ---------------------------------------------------------------- sheets
+
+
+def repeat_cards(document: Any, placements: tuple[tuple[tuple[float, float], ...], ...], image: Callable[..., Any]) -> None:
+    """A sheet prints one card many times: the card laid out on each page (the first placement) is
+    repeated at the page's other placements (mm, top left), in place, after it was checked and spread.
+
+    `placements[n]` lists page n's card positions, the laid-out one first; so the sheet costs one card's
+    layout per side, and every copy is the same card to the point.
+    """
+    for number, positions in enumerate(placements):
+        if number >= len(document.pages) or len(positions) < 2:
+            continue
+        page_box = document.pages[number]._page_box
+        cards = _find(page_box, "card")
+        if len(cards) != 1:
+            raise SpreadError(f"page {number + 1} of a sheet lays out {len(cards)} cards, not 1")
+        card = cards[0]
+        holder = _parent_of(page_box, card)
+        index = [c._box if hasattr(c, "_box") else c for c in holder.children].index(card)
+        (x0, y0), copies = positions[0], []
+        for x, y in positions[1:]:
+            copy = card.deepcopy()
+            copy.translate((x - x0) / MM_PER_PX, (y - y0) / MM_PER_PX)
+            copies.append(copy)
+        holder.children = [*holder.children[: index + 1], *copies, *holder.children[index + 1:]]
+        layout_backgrounds(page_box, image)  # backgrounds are placed at layout: place the copies' too
+        document.pages[number] = Page(page_box)  # so are link areas
+
+
+def _parent_of(box: Any, target: Any) -> Any:
+    for child in _children(box):
+        if child is target:
+            return box
+        found = _parent_of(child, target)
+        if found is not None:
+            return found
+    return None

@@ -44,7 +44,7 @@ from pipeline.content import Edition, Source
 from pipeline.document import FORMATS, FormatSpec, PrintJob, ProofRow, make_job, plan_document
 from pipeline.errors import FitError, RenderError
 from pipeline.render.compose import Composer
-from pipeline.render.fill import SpreadError, spread_document
+from pipeline.render.fill import SpreadError, repeat_cards, spread_document
 from pipeline.render.fit import check_layout
 from pipeline.render.prepress import prepare_for_press
 
@@ -213,26 +213,26 @@ class Renderer:
             if pending:
                 raise RenderError(f"{where}: a final document cannot print unapproved strings: {', '.join(pending)}")
         # Cards have a fixed size: when the text does not fit, try once more with the compact
-        # style (tighter lines and spacing, never under the format's minimum text size).
-        # A sheet prints the card of its edition: it takes the style the card takes, found
-        # by laying out the one card (far cheaper than a whole sheet that does not fit).
+        # style (tighter lines and spacing, never under the format's minimum text size). A sheet
+        # lays out one card per side and repeats it (fill.repeat_cards), so it is tried the same
+        # way, unless the card of the same edition and texts already found its style.
         misfit: FitError | None = None
         fit_problems: tuple[str, ...] = ()
         printed = dt.date.fromisoformat(plan.registry_compiled)  # the PDF's creation date
         styles: tuple[bool, ...] = (False,)
-        if spec.kind == "card":
-            styles = (False, True)
-        elif spec.kind == "sheet":
-            styles = (False, True) if self._card_fits(job) else (True,)
+        if spec.kind in ("card", "sheet"):
+            verdict = self._card_verdicts.get(self._card_key(job))
+            styles = (False, True) if verdict is None else (not verdict,)
         for compact in styles:
             composed = self.composer.compose(job, compact=compact, highlight=highlight)
             try:
                 last = compact == styles[-1]
                 document = self._lay_out(composed.html, spec, where, job.texts, composed.used, check=True, diagnose=last)
                 document = self._fill_pages(composed.html, spec, where, job.texts, composed.used, document)
+                self._repeat_cards(document, job)
                 pdf = self._write_pdf(document, spec, printed, where, job.texts, composed.used, press=not highlight)
-                if spec.kind == "card":  # a sheet of the same edition and texts takes the same style
-                    self._card_verdicts[job.digest()] = not compact
+                if spec.kind in ("card", "sheet"):  # the card and the sheet of the same edition and texts take the same style
+                    self._card_verdicts[self._card_key(job)] = not compact
                 break
             except FitError as exc:
                 misfit = exc
@@ -243,28 +243,26 @@ class Renderer:
             fit_problems = (str(misfit).split(": ", 1)[-1],)
             composed = self.composer.compose(job, compact=True, fit_problems=fit_problems, highlight=highlight)
             document = self._lay_out(composed.html, spec, where, job.texts, composed.used, check=False)
+            self._repeat_cards(document, job)
             pdf = self._write_pdf(document, spec, printed, where, job.texts, composed.used, press=not highlight)
         LOGGER.debug("rendered %s (%d pages, %d bytes)", where, len(document.pages), len(pdf))
         return RenderedDocument(plan.edition_id, spec.name, job.proof, pdf, len(document.pages), fit_problems)
 
-    def _card_fits(self, job: PrintJob) -> bool:
-        """Whether the single card of a sheet's edition fits in the regular style (remembered per job)."""
-        card = dataclasses.replace(job, plan=dataclasses.replace(job.plan, format=FORMATS["card"], sheet=None))
-        key = card.digest()
-        if key not in self._card_verdicts:
-            composed = self.composer.compose(card)
-            spec = card.plan.format
-            with _weasyprint_logs():  # what it logs is reported when the sheet itself is laid out
-                try:
-                    html = weasyprint.HTML(string=composed.html, base_url=self.base_url, url_fetcher=self.fetcher)
-                    document = html.render(font_config=self.font_config, stylesheets=self.stylesheets[spec.name], cache=self.image_cache)
-                    check_layout(html, document, spec, card.plan.where, None)
-                    self._card_verdicts[key] = True
-                except FitError:
-                    self._card_verdicts[key] = False
-                except FatalURLFetchingError:
-                    return True  # the sheet's own layout reports it
-        return self._card_verdicts[key]
+    @staticmethod
+    def _card_key(job: PrintJob) -> str:
+        """The card a card or sheet job prints, as a digest: a sheet prints the card of the same job."""
+        return dataclasses.replace(job, plan=dataclasses.replace(job.plan, format=FORMATS["card"], sheet=None)).digest()
+
+    def _repeat_cards(self, document: weasyprint.Document, job: PrintJob) -> None:
+        """On a sheet, the card laid out on each side is repeated at the side's other places."""
+        sheet = job.plan.sheet
+        if sheet is None:
+            return
+        sides = tuple(tuple((p.x, p.y) for p in side) for side in (sheet.fronts, sheet.backs))
+        try:
+            repeat_cards(document, sides, self._loaded_image)
+        except SpreadError as exc:
+            raise RenderError(f"{job.plan.where}: {exc}") from None
 
     def _fill_pages(
         self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: frozenset[str], document: weasyprint.Document,
