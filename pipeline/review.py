@@ -19,7 +19,6 @@ key, read a line, write text and open an editor, so tests can script a session.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,6 +30,7 @@ from pipeline.errors import ContentError, Problem
 from pipeline.ledger import read_ledger
 from pipeline.lock import holding_project_lock
 from pipeline.signing import SigningKey
+from pipeline.worddiff import word_diff
 
 SKIPPED_STATES = (State.APPROVED, State.MISSING)
 KEYS_HELP = "[a]pprove  [e]dit  [E]dit in $EDITOR  [r]eject  [s]kip  [q]uit"
@@ -101,21 +101,6 @@ def read_review_item(source: Source, language: str, string_id: str) -> ReviewIte
         findings=tuple(findings),
         back_translation=back,
     )
-
-
-def word_diff(old: str, new: str) -> str:
-    """The new text with removed words as [-...-] and added words as {+...+} (as wdiff shows them)."""
-    before, after = old.split(), new.split()
-    parts = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
-        if op == "equal":
-            parts.append(" ".join(before[i1:i2]))
-            continue
-        if op in ("delete", "replace"):
-            parts.append("[-" + " ".join(before[i1:i2]) + "-]")
-        if op in ("insert", "replace"):
-            parts.append("{+" + " ".join(after[j1:j2]) + "+}")
-    return " ".join(parts)
 
 
 def describe_item(item: ReviewItem, language: str, position: int, total: int) -> str:

@@ -11,7 +11,8 @@ from pipeline.approval import State, decide, language_states
 from pipeline.content import read_source
 from pipeline.errors import ContentError
 from pipeline.ledger import read_ledger
-from pipeline.review import ReviewSummary, run_review, strings_to_review, word_diff
+from pipeline.review import ReviewSummary, run_review, strings_to_review
+from pipeline.worddiff import word_diff
 
 CALL = "call-emergency"
 CALL_ES = "Llama al {emergency} ahora, da la dirección y di que la persona no respira o no despierta."
