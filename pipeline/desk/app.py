@@ -154,7 +154,11 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
         if action not in ("save", "approve"):
             return page("error.html.j2", request, 400, messages=[f"Unknown action {action!r}."])
         acknowledge = tuple(str(check) for check in form.getlist("acknowledge"))
-        change = actions.Change(action, str(form.get("base", "")), _clean(form.get("text", "")), acknowledge=acknowledge)
+        change = actions.Change(
+            action, str(form.get("base", "")), _clean(form.get("text", "")), acknowledge=acknowledge,
+            # The English the page showed, and the old English of the change it showed (a stale string).
+            english=_shown_text(form, "english"), english_was=_shown_text(form, "english_was") or "",
+        )
         return await run_in_threadpool(lambda: _record(request, change))
 
     async def post_reject(request: Request) -> Response:
@@ -289,6 +293,12 @@ def _filtered(rows: list[actions.StringRow], filters: dict[str, str]) -> list[ac
 def _clean(text: object) -> str:
     """A typed text as the PO will hold it: line breaks from the browser normalised, ends trimmed."""
     return str(text).replace("\r\n", "\n").replace("\r", "\n").strip()[:MAX_TEXT]
+
+
+def _shown_text(form: FormData, name: str) -> str | None:
+    """A text the page showed and sent back unchanged (a hidden field), line breaks as the browser sends them undone."""
+    value = _form_text(form, name)
+    return None if value is None else value.replace("\r\n", "\n")
 
 
 def _changed_meanwhile(current: str) -> tuple[str, ...]:
