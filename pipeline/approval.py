@@ -18,6 +18,12 @@ record whose key is no longer listed there approves nothing.
 Approving a string that has warnings requires naming each warning's check
 (`acknowledge`); the checks and the messages the reviewer saw go into the
 ledger record. A warning left unnamed refuses the whole approval.
+
+A stale translation (the English changed after it was written) is not approved
+blindly: the approval is refused, showing the old and the new English as a
+word diff, unless the reviewer says they have read the change
+(`english_changed_ok`). The record then binds the new English, as every record
+binds the English as it stands.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from pipeline.ledger import Acknowledgement, Decision, Ledger, append_decisions,
 from pipeline.lock import holding_project_lock
 from pipeline.reviewers import read_reviewers
 from pipeline.signing import SigningKey
+from pipeline.worddiff import word_diff
 
 ENGLISH = "en"
 
@@ -109,6 +116,14 @@ def string_states(source: Source, catalog: Catalog, ledger: Ledger) -> dict[str,
     return result
 
 
+def english_written_for(item: StringState) -> str | None:
+    """The English a stale translation was written for (what `#| msgid` keeps); None unless the string is stale."""
+    if item.state is not State.STALE or item.entry is None:
+        return None
+    entry = item.entry
+    return entry.previous_english or (entry.english if entry.english != item.english else None)
+
+
 def language_states(source: Source, language: str) -> dict[str, StringState]:
     project = source.project
     if language == ENGLISH:
@@ -134,6 +149,7 @@ def proof_texts(states: dict[str, StringState]) -> dict[str, str]:
 class Outcome:
     decisions: tuple[Decision, ...]
     unchanged: tuple[str, ...] = ()  # already in the requested state: no new record
+    english_changed: tuple[str, ...] = ()  # approved although the English changed after the translation was written
 
 
 @holding_project_lock(lambda *args, **options: options.get("action") or args[4])
@@ -147,13 +163,16 @@ def decide(
     reason: str = "",
     reviewer: str | None = None,
     acknowledge: Collection[str] = (),
+    english_changed_ok: bool = False,
 ) -> Outcome:
     """Approve or reject strings of one language, signed with `key`: all of them, or none if any cannot be.
 
     The reviewer is the owner of `key` in source/reviewers.yaml; `reviewer`, if
     given, must be that name. `acknowledge` names the warning checks the reviewer
     has read and accepts; approving a string with a warning whose check is not
-    named is refused.
+    named is refused. Approving a stale translation is refused, with the old and
+    new English, unless `english_changed_ok` says the reviewer has read what
+    changed in the English (English sign-offs are of the English itself: not affected).
     """
     _check_acknowledgeable(source, language, acknowledge)
     if language != ENGLISH and language not in source.languages:
@@ -178,6 +197,9 @@ def decide(
             problems.append(Problem(*where, f"{string_id}: there is no translation to {action}"))
         elif action == "approve":
             findings = checks.check_translation(source, language, string_id, entry.translation, entry.current_back_translation)
+            was = english_written_for(states[string_id])
+            if was is not None and not english_changed_ok:
+                problems.append(Problem(*where, _english_changed_refusal(string_id, was, states[string_id].english)))
             for finding in checks.errors_of(findings):
                 problems.append(Problem(*where, f"{string_id}: cannot approve: {finding.message} [{finding.check}]"))
             if states[string_id].state is not State.APPROVED:
@@ -201,7 +223,19 @@ def decide(
     if decisions:
         append_decisions(ledger, decisions)
         write_catalog(catalog, now)
-    return Outcome(tuple(decisions), unchanged)
+    changed = tuple(d.string_id for d in decisions if action == "approve" and states[d.string_id].state is State.STALE)
+    return Outcome(tuple(decisions), unchanged, changed)
+
+
+def _english_changed_refusal(string_id: str, was: str, now: str) -> str:
+    """Why a stale translation is not approved: the old and the new English, and what changed, word by word."""
+    return (
+        f"{string_id}: cannot approve: the English changed after this translation was written, so it may say what the old English said\n"
+        f"    was:     {was}\n"
+        f"    now:     {now}\n"
+        f"    changes: {word_diff(was, now)}\n"
+        "    if the translation says what the English says now, approve it with --english-changed-ok (or a in review); otherwise edit or reject it"
+    )
 
 
 def _new_decisions(

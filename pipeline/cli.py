@@ -350,7 +350,7 @@ def status(ctx: Context, languages: tuple[str, ...]) -> None:
 
 def _decide(
     ctx: Context, language: str, ids: tuple[str, ...], reviewer: str | None, key_path: Path | None, action: str,
-    reason: str = "", acknowledge: tuple[str, ...] = (),
+    reason: str = "", acknowledge: tuple[str, ...] = (), english_changed_ok: bool = False,
 ) -> None:
     from pipeline.approval import ENGLISH, decide
 
@@ -360,10 +360,15 @@ def _decide(
     if unknown:
         raise click.BadParameter(f"no such string: {', '.join(unknown)} (ids are in source/facts.yaml and source/strings.yaml)", param_hint="IDS")
     claimed = reviewer_name(reviewer) if reviewer is not None else None
-    outcome = decide(ctx.source, language, list(ids), signing_key(key_path), action, now(), reason, claimed, acknowledge=acknowledge)
+    outcome = decide(
+        ctx.source, language, list(ids), signing_key(key_path), action, now(), reason, claimed, acknowledge=acknowledge,
+        english_changed_ok=english_changed_ok,
+    )
     verb = "approved" if action == "approve" else "rejected"
     for decision in outcome.decisions:
         click.echo(f"{language}: {decision.string_id} {verb} by {decision.reviewer} ({decision.hash[:12]})")
+        if decision.string_id in outcome.english_changed:
+            click.echo(f"    against the changed English: {decision.english}")
         for item in decision.acknowledged:
             click.echo(f"    acknowledged: {item.message} [{item.check}]")
     for string_id in outcome.unchanged:
@@ -377,19 +382,25 @@ def _decide(
 @key_option
 @click.option("--acknowledge", "acknowledge", multiple=True, metavar="CHECK",
               help="A warning check you have read and accept (repeatable); every warning must be named.")
+@click.option("--english-changed-ok", "english_changed_ok", is_flag=True,
+              help="Approve stale translations too: you have read what changed in the English (approving without "
+                   "this shows it) and the translation says what the English says now.")
 @pass_context
 @report_errors
 def approve(
-    ctx: Context, language: str, ids: tuple[str, ...], reviewer: str | None, key_path: Path | None, acknowledge: tuple[str, ...]
+    ctx: Context, language: str, ids: tuple[str, ...], reviewer: str | None, key_path: Path | None, acknowledge: tuple[str, ...],
+    english_changed_ok: bool,
 ) -> None:
     """Approve the current translation of each ID against the current English.
 
     A string with warnings is approved only when each warning's check is named
     with --acknowledge; the warnings go into the ledger record.
+    A stale translation (the English changed after it was written) is refused,
+    showing the old and new English, until you pass --english-changed-ok.
     With LANGUAGE `en`, sign off the English wording as it now stands in source/
     (after checking it against its citations and updating its `review` record).
     """
-    _decide(ctx, language, ids, reviewer, key_path, "approve", acknowledge=acknowledge)
+    _decide(ctx, language, ids, reviewer, key_path, "approve", acknowledge=acknowledge, english_changed_ok=english_changed_ok)
 
 
 @main.command()

@@ -10,7 +10,8 @@ or skips it. Each decision goes through `approval.decide` at once, so quitting
 loses nothing; an edit is written to the PO as a person's text awaiting review
 and the string is shown again so it can be approved. Approving a string with
 warnings asks for a key press per warning; the acknowledged warnings go into
-the ledger record.
+the ledger record. A stale string is approved only on the screen that showed
+what changed in its English (it is shown again first if that changed meanwhile).
 
 Nothing here talks to a terminal: the caller passes the functions that read a
 key, read a line, write text and open an editor, so tests can script a session.
@@ -19,18 +20,18 @@ key, read a line, write text and open an editor, so tests can script a session.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipeline import checks, similarity
-from pipeline.approval import ENGLISH, State, StringState, decide, signer_name, string_states
+from pipeline.approval import ENGLISH, State, StringState, decide, english_written_for, signer_name, string_states
 from pipeline.catalog import BACK_TRANSLATION, BackTranslation, Catalog, read_catalog, sync_catalog, write_catalog
 from pipeline.content import Source
 from pipeline.errors import ContentError, Problem
 from pipeline.ledger import read_ledger
 from pipeline.lock import holding_project_lock
 from pipeline.signing import SigningKey
+from pipeline.worddiff import word_diff
 
 SKIPPED_STATES = (State.APPROVED, State.MISSING)
 KEYS_HELP = "[a]pprove  [e]dit  [E]dit in $EDITOR  [r]eject  [s]kip  [q]uit"
@@ -87,9 +88,7 @@ def read_review_item(source: Source, language: str, string_id: str) -> ReviewIte
     """The current state of one string, read fresh from the PO and the ledger."""
     catalog = _synced_catalog(source, language)
     item = string_states(source, catalog, read_ledger(source.project, language))[string_id]
-    previous = None
-    if item.state is State.STALE and item.entry is not None:
-        previous = item.entry.previous_english or (item.entry.english if item.entry.english != item.english else None)
+    previous = english_written_for(item)
     back = item.entry.back_translation if item.entry is not None else None
     current_back = item.entry.current_back_translation if item.entry is not None else ""
     findings = checks.check_translation(source, language, string_id, item.translation, current_back) if item.translation else []
@@ -101,21 +100,6 @@ def read_review_item(source: Source, language: str, string_id: str) -> ReviewIte
         findings=tuple(findings),
         back_translation=back,
     )
-
-
-def word_diff(old: str, new: str) -> str:
-    """The new text with removed words as [-...-] and added words as {+...+} (as wdiff shows them)."""
-    before, after = old.split(), new.split()
-    parts = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
-        if op == "equal":
-            parts.append(" ".join(before[i1:i2]))
-            continue
-        if op in ("delete", "replace"):
-            parts.append("[-" + " ".join(before[i1:i2]) + "-]")
-        if op in ("insert", "replace"):
-            parts.append("{+" + " ".join(after[j1:j2]) + "+}")
-    return " ".join(parts)
 
 
 def describe_item(item: ReviewItem, language: str, position: int, total: int) -> str:
@@ -233,13 +217,15 @@ class _Session:
     def review_string(self, string_id: str, position: int, total: int) -> bool:
         """Show one string until the reviewer moves on; False when they quit."""
         show = True
+        shown_was: str | None = None  # the old English whose diff was last shown
         while True:
             item = read_review_item(self.source, self.language, string_id)
             if item.state.state in SKIPPED_STATES:
                 self.write(f"{string_id}: now {item.state.state.value}; moving on")
                 return True
-            if show:
+            if show or item.previous_english != shown_was:  # the English changed meanwhile: show what changed first
                 self.write(describe_item(item, self.language, position, total))
+                shown_was = item.previous_english
             self.write(KEYS_HELP)
             show = False
             key = self.read_key()
@@ -255,7 +241,8 @@ class _Session:
                 acknowledged = self.acknowledge(item)
                 if acknowledged is None:
                     self.write(f"{string_id}: not approved: every warning must be acknowledged first")
-                elif self.record(string_id, "approve", acknowledge=acknowledged):
+                # A stale string's diff has just been shown (above): approving it is approving against the new English.
+                elif self.record(string_id, "approve", acknowledge=acknowledged, english_changed_ok=item.previous_english is not None):
                     self.approved.append(string_id)
                     return True
             elif key == "r":
@@ -297,11 +284,14 @@ class _Session:
             acknowledged.append(finding.check)
         return tuple(dict.fromkeys(acknowledged))
 
-    def record(self, string_id: str, action: str, reason: str = "", acknowledge: tuple[str, ...] = ()) -> bool:
+    def record(
+        self, string_id: str, action: str, reason: str = "", acknowledge: tuple[str, ...] = (), english_changed_ok: bool = False
+    ) -> bool:
         """Append the decision to the ledger now; False (and why) if it was refused."""
         try:
             outcome = decide(
-                self.source, self.language, [string_id], self.key, action, self.now(), reason, self.reviewer, acknowledge=acknowledge
+                self.source, self.language, [string_id], self.key, action, self.now(), reason, self.reviewer,
+                acknowledge=acknowledge, english_changed_ok=english_changed_ok,
             )
         except ContentError as exc:
             for problem in exc.problems:

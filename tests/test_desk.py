@@ -669,3 +669,66 @@ def test_outreach_serve_asks_for_a_passphrase_once_at_start(desk_project, tmp_pa
     result = CliRunner().invoke(main, ["--project", str(desk_project), "serve", "--key", str(locked), "--port", "0"], input="open sesame\n")
     assert result.output.count("Passphrase for") == 1
     assert result.exit_code == 1 and "is not listed" in result.output
+
+
+# ---------------------------------------------------------------- stale strings: the page must have shown what changed
+
+STALE_FOOTER = "ui.footer.checked"  # stale in the shipped es.po
+FOOTER_NOW = "Facts from public health agencies. Phone numbers as each service publishes them, compiled {date}."
+
+
+def _page_form(client, guard, string_id, **fields):
+    """The decide form's hidden fields as the string's page shows them now, plus `fields`."""
+    html = client.get(f"/lang/es/string/{string_id}").text
+    hidden = dict(re.findall(r'<input type="hidden" name="(base|english|english_was)" value="([^"]*)">', html))
+    assert set(hidden) == {"base", "english", "english_was"}, html
+    return {"csrf": guard.csrf, **{name: unescape(value) for name, value in hidden.items()}, **fields}
+
+
+def test_a_stale_string_approved_from_the_page_that_showed_the_change_binds_the_new_english(desk_client, po_files_compile):
+    client, guard, desk = desk_client
+    form = _page_form(client, guard, STALE_FOOTER, action="approve")
+    assert form["english"] == FOOTER_NOW and form["english_was"] == "Facts from public health agencies. Phone numbers checked {date}."
+    form["text"] = form["base"]
+    response = client.post(f"/lang/es/string/{STALE_FOOTER}/decide", data=form)
+    assert response.status_code == 200 and "Approved" in response.text
+    [record] = es_ledger(desk.root)
+    assert (record["string_id"], record["action"], record["english"]) == (STALE_FOOTER, "approve", FOOTER_NOW)
+
+
+def test_a_stale_string_approved_from_a_page_that_did_not_show_the_change_is_refused(desk_client):
+    client, guard, desk = desk_client
+    po = (desk.root / "translations" / "es.po").read_bytes()
+    form = _form(client, guard, STALE_FOOTER, action="approve")  # base and text, but no English: not sent by the string's page
+    form["text"] = form["base"]
+    response = client.post(f"/lang/es/string/{STALE_FOOTER}/decide", data=form)
+    assert response.status_code == 409 and "The English of this string changed since this page was opened" in response.text
+    assert es_ledger(desk.root) == [] and (desk.root / "translations" / "es.po").read_bytes() == po
+    assert "<del>checked</del>" in response.text  # the page it answers with shows the change, and carries it in the form
+    again = dict(re.findall(r'<input type="hidden" name="(english|english_was)" value="([^"]*)">', response.text))
+    response = client.post(f"/lang/es/string/{STALE_FOOTER}/decide", data={**form, **{k: unescape(v) for k, v in again.items()}})
+    assert response.status_code == 200 and "Approved" in response.text
+
+
+def test_english_changed_after_the_page_was_opened_refuses_approve_and_save(desk_client):
+    client, guard, desk = desk_client
+    string_id = "both-slow-breathing"  # a draft: not stale when the page is opened
+    opened = _page_form(client, guard, string_id)
+    assert opened["english_was"] == ""
+    from conftest import edit
+
+    edit(desk.root / "source" / "facts.yaml", "Benzos and opioids both slow your breathing", "Benzos and opioids each slow your breathing")
+    po = (desk.root / "translations" / "es.po").read_bytes()
+    for action, text in (("approve", opened["base"]), ("save", opened["base"] + " Ya.")):
+        response = client.post(f"/lang/es/string/{string_id}/decide", data={**opened, "action": action, "text": text})
+        assert response.status_code == 409 and "changed since this page was opened" in response.text, action
+        assert "<del>both</del>" in response.text and "<ins>each</ins>" in response.text
+    assert es_ledger(desk.root) == [] and (desk.root / "translations" / "es.po").read_bytes() == po
+
+
+def test_a_page_that_showed_the_english_as_it_stands_approves_as_before(desk_client):
+    client, guard, desk = desk_client
+    form = _page_form(client, guard, "both-slow-breathing", action="approve")
+    response = client.post("/lang/es/string/both-slow-breathing/decide", data={**form, "text": form["base"]})
+    assert response.status_code == 200 and "Approved" in response.text
+    assert [r["string_id"] for r in es_ledger(desk.root)] == ["both-slow-breathing"]

@@ -11,7 +11,8 @@ from pipeline.approval import State, decide, language_states
 from pipeline.content import read_source
 from pipeline.errors import ContentError
 from pipeline.ledger import read_ledger
-from pipeline.review import ReviewSummary, run_review, strings_to_review, word_diff
+from pipeline.review import ReviewSummary, run_review, strings_to_review
+from pipeline.worddiff import word_diff
 
 CALL = "call-emergency"
 CALL_ES = "Llama al {emergency} ahora, da la dirección y di que la persona no respira o no despierta."
@@ -203,3 +204,58 @@ def test_nothing_to_review(source):
     script = Script("")
     summary = script.run(source)
     assert "es: nothing to review" in script.text and summary == ReviewSummary("es", (), (), (), (), (), False)
+
+
+def test_a_stale_string_is_approved_on_the_screen_that_showed_what_changed(keys, project, source):
+    write_drafts(project, source, {CALL: CALL_ES})
+    decide(source, "es", [CALL], keys["Ana Reviewer"], "approve", NOW)
+    edit(project.source / "facts.yaml", "give the address, and say", "give the street address, and say")
+    changed = read_source(project)
+    script = Script("a")
+    summary = script.run(changed)
+    assert summary.approved == (CALL,)
+    shown = script.text
+    assert shown.index("changes:  Call {emergency} now, give the {+street+} address") < shown.index("call-emergency: approved by")
+    record = read_ledger(project, "es").decisions[-1]
+    assert record.english == changed.english(CALL) != source.english(CALL) and record.translation == CALL_ES
+    assert state_of(changed) is State.APPROVED
+
+
+class ChangingScript(Script):
+    """A script during which the PO is made stale behind the session, just before the key press numbered `at` is read."""
+
+    def __init__(self, keys: str, project, at: int, old_english: str):
+        super().__init__(keys)
+        self.project, self.at, self.old_english, self.presses = project, at, old_english, 0
+
+    def read_key(self) -> str:
+        self.presses += 1
+        if self.presses == self.at:  # e.g. a PO tool run meanwhile, keeping an older English as `#| msgid`
+            po = polib.pofile(str(self.project.po_path("es")), wrapwidth=0)
+            entry = po.find(CALL, by="msgctxt")
+            entry.previous_msgid = self.old_english
+            entry.flags = ["fuzzy", *entry.flags]
+            po.save()
+        return super().read_key()
+
+
+OLDER = "Call {emergency} now and say the person is not breathing."
+
+
+def test_english_changed_on_screen_is_shown_before_a_approves(project, source):
+    write_drafts(project, source, {CALL: CALL_ES})
+    script = ChangingScript("xa", project, at=1, old_english=OLDER)  # x: an unknown key, while the PO goes stale
+    summary = script.run(source)
+    shown = script.text
+    assert "(draft)" in shown and "(stale)" in shown
+    assert shown.index(f"was:      {OLDER}") < shown.index("call-emergency: approved by")
+    assert summary.approved == (CALL,)
+
+
+def test_english_changed_between_the_screen_and_a_is_refused_with_the_change(project, source):
+    write_drafts(project, source, {CALL: CALL_ES})
+    script = ChangingScript("a", project, at=1, old_english=OLDER)  # the screen showed a draft; `a` meets a stale string
+    summary = script.run(source)
+    assert summary.approved == () and not project.ledger_path("es").exists()
+    assert "approve refused: call-emergency: cannot approve: the English changed after this translation was written" in script.text
+    assert f"was:     {OLDER}" in script.text

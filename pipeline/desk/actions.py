@@ -32,6 +32,7 @@ from pipeline.approval import (
     State,
     StringState,
     decide,
+    english_written_for,
     language_states,
     proof_texts,
     signer_name,
@@ -80,6 +81,10 @@ class ChangedMeanwhile(ActionError):
         self.current = current
 
 
+class EnglishNotSeen(ActionError):
+    """The page the reviewer sent did not show the string's English as it stands, or what changed in it: nothing was recorded."""
+
+
 @dataclass(frozen=True, slots=True)
 class FindingView:
     check: str
@@ -125,6 +130,8 @@ class Change:
     text: str | None  # the typed text (None: a rejection sent without the text box)
     reason: str = ""  # why it is rejected, for the translator
     acknowledge: tuple[str, ...] = ()  # one check id per warning the reviewer ticked as read
+    english: str | None = None  # the English the page showed (None: not sent)
+    english_was: str = ""  # the old English whose change the page showed, for a stale string ("" if it showed none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +335,7 @@ def record_change(source: Source, language: str, string_id: str, change: Change,
             raise ChangedMeanwhile(current)
         if change.action == "reject":
             return _reject(source, language, string_id, change, current, key, reviewer, now)
+        stale = _require_english_seen(source, language, string_id, change)
         text = change.text or ""
         if not text.strip():
             raise ActionError(["The text is empty: type a translation, or reject the string."], incomplete=True)
@@ -338,8 +346,31 @@ def record_change(source: Source, language: str, string_id: str, change: Change,
             _call(save_review_edit, source, language, string_id, text, reviewer, now, tool=DESK_TOOL)
         if change.action == "save":
             return "saved"
-        outcome = _call(decide, source, language, [string_id], key, "approve", now, reviewer=reviewer, acknowledge=acknowledged)
+        outcome = _call(
+            decide, source, language, [string_id], key, "approve", now, reviewer=reviewer, acknowledge=acknowledged,
+            english_changed_ok=stale,  # the page showed this very change (checked above)
+        )
         return "approved" if outcome.decisions else "unchanged"
+
+
+def _require_english_seen(source: Source, language: str, string_id: str, change: Change) -> bool:
+    """Refuse (EnglishNotSeen) a save or approval sent from a page that did not show the English as it stands.
+
+    The page sends the English it showed and, for a stale string, the old
+    English of the change it showed; either differing from now means the
+    reviewer has not seen what their text will count as translating (a save
+    or an approval makes a stale text answer the current English). True when
+    the string is stale and the page showed exactly its change.
+    """
+    item = language_states(source, language)[string_id]
+    was = english_written_for(item)
+    if (change.english is not None and change.english != item.english) or (was is not None and (change.english is None or change.english_was != was)):
+        raise EnglishNotSeen([
+            "The English of this string changed since this page was opened, or the page did not show what changed. "
+            "Nothing was recorded. The English as it stands and what changed in it are shown below: "
+            "check the translation says what the English says now, then save or approve again."
+        ])
+    return was is not None
 
 
 def _reject(source: Source, language: str, string_id: str, change: Change, current: str, key: SigningKey, reviewer: str, now: dt.datetime) -> str:

@@ -18,7 +18,6 @@ and only ever reaches the page as escaped text or as JSON read with `textContent
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from pipeline.desk import actions
 from pipeline.desk.preview import PreviewService
 from pipeline.desk.security import CSRF_FIELD, CSRF_HEADER, Guard, GuardMiddleware
 from pipeline.signing import SigningKey
+from pipeline.worddiff import diff_words
 
 HERE = Path(__file__).resolve().parent
 FILTERS = ("state", "check", "edition", "format", "q")
@@ -139,9 +139,9 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
             text=detail.row.translation if typed is None else typed, problems=problems, done=done,
             previous_id=previous_id, next_id=next_id, position=position + 1, count=len(order),
             filters=filters, filter_query=_query(filters), preview_edition=chosen[0], preview_format=chosen[1],
-            english_diff=_diff(detail.previous_english, detail.row.english) if detail.previous_english else None,
+            english_diff=diff_words(detail.previous_english, detail.row.english) if detail.previous_english else None,
             back=detail.back_translation,
-            back_diff=_diff(detail.row.english, detail.back_translation.text) if detail.back_translation and detail.back_translation.current else None,
+            back_diff=diff_words(detail.row.english, detail.back_translation.text) if detail.back_translation and detail.back_translation.current else None,
             acknowledged=set(acknowledged), refusal=actions.decision_refusal(source, language, desk.key, desk.reviewer),
         )
 
@@ -154,7 +154,11 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
         if action not in ("save", "approve"):
             return page("error.html.j2", request, 400, messages=[f"Unknown action {action!r}."])
         acknowledge = tuple(str(check) for check in form.getlist("acknowledge"))
-        change = actions.Change(action, str(form.get("base", "")), _clean(form.get("text", "")), acknowledge=acknowledge)
+        change = actions.Change(
+            action, str(form.get("base", "")), _clean(form.get("text", "")), acknowledge=acknowledge,
+            # The English the page showed, and the old English of the change it showed (a stale string).
+            english=_shown_text(form, "english"), english_was=_shown_text(form, "english_was") or "",
+        )
         return await run_in_threadpool(lambda: _record(request, change))
 
     async def post_reject(request: Request) -> Response:
@@ -286,24 +290,15 @@ def _filtered(rows: list[actions.StringRow], filters: dict[str, str]) -> list[ac
     return shown
 
 
-def _diff(old: str, new: str) -> list[tuple[str, str]]:
-    """Word diff as (kind, text) pieces: kind is "same", "del" or "ins"."""
-    before, after = old.split(), new.split()
-    pieces = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
-        if op == "equal":
-            pieces.append(("same", " ".join(before[i1:i2])))
-            continue
-        if op in ("delete", "replace"):
-            pieces.append(("del", " ".join(before[i1:i2])))
-        if op in ("insert", "replace"):
-            pieces.append(("ins", " ".join(after[j1:j2])))
-    return pieces
-
-
 def _clean(text: object) -> str:
     """A typed text as the PO will hold it: line breaks from the browser normalised, ends trimmed."""
     return str(text).replace("\r\n", "\n").replace("\r", "\n").strip()[:MAX_TEXT]
+
+
+def _shown_text(form: FormData, name: str) -> str | None:
+    """A text the page showed and sent back unchanged (a hidden field), line breaks as the browser sends them undone."""
+    value = _form_text(form, name)
+    return None if value is None else value.replace("\r\n", "\n")
 
 
 def _changed_meanwhile(current: str) -> tuple[str, ...]:
