@@ -521,7 +521,8 @@ def test_compact_style_is_tried_before_a_card_is_refused(renderer, source, engli
     assert 7.0 in sizes and min(sizes) >= 7.0  # the compact style was needed, and used
 
 
-def test_a_sheet_lays_out_one_card_per_side_and_takes_its_cards_style(renderer, source, english, monkeypatch):
+def test_a_sheet_lays_out_one_card_per_side_and_takes_its_cards_style(source, english, monkeypatch):
+    renderer = Renderer(source)  # its own: no style verdict left by other tests
     texts = dict(english, **{"side-and-stay": english["side-and-stay"] + " Keep them warm, watch their breathing closely, and tell the ambulance crew what they took."})
     laid_out = []
     original = type(renderer)._lay_out

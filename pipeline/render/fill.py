@@ -179,8 +179,8 @@ def regions(pages: list[tuple[int, Any]], kind: str) -> list[Region]:
 
 def _share(tiers: list[Tier], slack: float) -> dict[int, float]:
     """Share `slack` (px) tier by tier, each up to its cap; what is still left (a sparse page: every cap
-    reached) is shared over all of them alike, uncapped, so that the page is still used. The new gap of
-    each tier's boxes, by tier index."""
+    reached) is shared over all of them alike, uncapped, so that the page is still used. What each tier's
+    boxes get (px per share), keyed by id(tier)."""
     tiers = [t for t in tiers if t.shares > 0]
     added: dict[int, float] = {}
     slack *= SAFETY
