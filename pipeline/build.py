@@ -178,6 +178,7 @@ class RenderJob:
     job: PrintJob
     path: Path
     blocking: tuple[StringState, ...]
+    findings: tuple[checks.Finding, ...] = ()
 
     @property
     def label(self) -> str:
@@ -188,13 +189,15 @@ class RenderJob:
 def render_pairs(
     source: Source,
     pairs: list[tuple[Edition, str]],
-    proof: bool,
+    proof: bool | None,
     workers: int = 1,
     progress: Progress = lambda done, total, label: None,
     gate: Gate | None = None,
     force: bool = False,
 ) -> list[RenderOutcome]:
-    """Make finals (or proofs) for each pair that is not already current, written atomically, in order.
+    """Make finals (`proof` False), proofs (True), or each as final where the gate allows it and else
+    as a proof (None: what `build` does, all in one run), for each pair that is not already current;
+    written atomically, in order.
 
     With `workers` > 1 the documents are laid out in that many processes, each
     with one Renderer (WeasyPrint is single-threaded; layout dominates).
@@ -205,23 +208,25 @@ def render_pairs(
     for edition, format_name in pairs:
         blocking = gate.unapproved(edition, format_name)
         errors = gate.errors(edition, format_name)
-        if proof:
+        refused = bool(blocking or errors)
+        if refused and proof is not True:
+            _remove(final_path(source, edition.id, format_name))  # a final that may no longer print goes
+            remove_state(project, "final", edition.id, format_name)
+            if proof is False:
+                outcomes.append(RenderOutcome(edition.id, format_name, "refused", None, blocking, findings=errors))
+                continue
+        if proof or refused:
             path = proof_path(source, edition.id, format_name)
             job = gate.proof_job(edition, format_name)
-        elif blocking or errors:
-            _remove(final_path(source, edition.id, format_name))
-            remove_state(project, "final", edition.id, format_name)
-            outcomes.append(RenderOutcome(edition.id, format_name, "refused", None, blocking, findings=errors))
-            continue
         else:
             path = final_path(source, edition.id, format_name)
             job = gate.final_job(edition, format_name)
         if not force and is_current(project, job.kind, edition.id, format_name, job.digest(), path):
-            if not proof:
+            if not job.proof:
                 _remove_proof(source, edition.id, format_name)
-            outcomes.append(RenderOutcome(edition.id, format_name, job.kind, path, blocking))
+            outcomes.append(RenderOutcome(edition.id, format_name, job.kind, path, blocking, findings=errors))
         else:
-            outcomes.append(RenderJob(job, path, blocking))
+            outcomes.append(RenderJob(job, path, blocking, errors))
     jobs = [o for o in outcomes if isinstance(o, RenderJob)]
     results = dict(zip(map(id, jobs), _run(source, jobs, workers, progress)))
     finished = []
@@ -235,13 +240,13 @@ def render_pairs(
         if error:
             _remove(item.path)
             remove_state(project, kind, edition_id, format_name)
-            finished.append(RenderOutcome(edition_id, format_name, "failed", None, item.blocking, error))
+            finished.append(RenderOutcome(edition_id, format_name, "failed", None, item.blocking, error, item.findings))
             continue
         write_atomic(item.path, pdf)
         write_state(project, DocumentState(kind, edition_id, format_name, item.job.digest(), hashlib.sha256(pdf).hexdigest()))
         if not item.job.proof:  # an older proof no longer shows what prints
             _remove_proof(source, edition_id, format_name)
-        finished.append(RenderOutcome(edition_id, format_name, kind, item.path, item.blocking, rendered=True))
+        finished.append(RenderOutcome(edition_id, format_name, kind, item.path, item.blocking, findings=item.findings, rendered=True))
     return finished
 
 

@@ -594,24 +594,20 @@ def build(ctx: Context, workers: int | None, force: bool, shard_text: str | None
     if shard:
         pairs = select_shard(source, pairs, *shard)
     with _progress("rendering") as step:
-        finals = render_pairs(source, pairs, False, workers, progress=step, gate=gate, force=force)
-        refused = [(source.editions[o.edition], o.format) for o in finals if o.kind == "refused"]
-        proof_outcomes = render_pairs(source, refused, True, workers, progress=step, gate=gate, force=force)
-    proofs = {(o.edition, o.format): o for o in proof_outcomes}
+        outcomes = render_pairs(source, pairs, None, workers, progress=step, gate=gate, force=force)
     if not pairs:
         click.echo("nothing to render in this shard")
         return
     width = max(len(f) for _, f in pairs)
     click.echo(f"{'edition':12} {'format':{width}} {'result':7} why")
     failed: list[RenderOutcome] = []
-    for outcome in finals:
-        proof = proofs.get((outcome.edition, outcome.format))
+    for outcome in outcomes:
         row = f"{outcome.edition:12} {outcome.format:{width}}"
         if outcome.kind == "final":
             click.echo(f"{row} final   every string approved, no check errors")
-        elif outcome.kind == "failed" or (proof and proof.kind == "failed"):
-            failed.append(proof if proof and outcome.kind != "failed" else outcome)
-            click.echo(f"{row} FAILED  {failed[-1].error}")
+        elif outcome.kind == "failed":
+            failed.append(outcome)
+            click.echo(f"{row} FAILED  {outcome.error}")
         else:
             reasons = []
             if outcome.blocking:
@@ -624,8 +620,8 @@ def build(ctx: Context, workers: int | None, force: bool, shard_text: str | None
                 failed.append(outcome)
                 reasons.append(f"{len(outcome.findings)} check error{'s' if len(outcome.findings) != 1 else ''} (see `outreach check`)")
             click.echo(f"{row} proof   {'; '.join(reasons)}")
-    made = sum(o.rendered for o in [*finals, *proof_outcomes])
-    summary = (f"\n{sum(o.kind == 'final' for o in finals)} finals, {sum(p.kind == 'proof' for p in proofs.values())} proofs "
+    made = sum(o.rendered for o in outcomes)
+    summary = (f"\n{sum(o.kind == 'final' for o in outcomes)} finals, {sum(o.kind == 'proof' for o in outcomes)} proofs "
                f"({made} rendered, the others unchanged)")
     if shard:
         click.echo(f"{summary}; shard {shard[0]}/{shard[1]}: copy output/ of every shard together, then `outreach bundle`")

@@ -94,7 +94,7 @@ SHORT_STEPS = {b: "Go." for b in ("call-emergency", "give-naloxone", "rescue-bre
 def test_blank_band_measure_sees_an_empty_foot(renderer, source, monkeypatch):
     """The measure itself: a card front whose text stops halfway is found (laid out without spreading)."""
     english = {s.id: s.text for s in source.strings.values()}
-    monkeypatch.setattr("pipeline.render.pdf.spread_gaps", lambda document, kind, before=None: {})
+    monkeypatch.setattr("pipeline.render.fill._share", lambda tiers, slack: {})
     document = renderer.render(source.editions["en-US"], "card", dict(english, **SHORT_STEPS), proof=False)
     assert blank_share(content_pages(document)[0]) > MAX_BLANK_SHARE
 
@@ -104,6 +104,25 @@ def test_a_sparse_card_face_is_spread_over_its_whole_height(renderer, source):
     english = {s.id: s.text for s in source.strings.values()}
     document = renderer.render(source.editions["en-US"], "card", dict(english, **SHORT_STEPS), proof=False)
     assert [round(blank_share(page), 3) for page in content_pages(document)] == [pytest.approx(0.07, abs=0.05)] * 2
+
+
+def test_links_and_backgrounds_move_with_the_spread_lines(renderer, source):
+    """Spreading moves laid-out boxes: each phone link's area and the back's white panel must move with them."""
+    english = {s.id: s.text for s in source.strings.values()}
+    document = renderer.render(source.editions["en-US"], "card", dict(english, **SHORT_STEPS), proof=False)
+    back = content_pages(document)[1]
+    links = [link for link in back.get_links() if link.get("uri", "").startswith("tel:")]
+    assert links
+    for link in links:
+        number = link["uri"].removeprefix("tel:")
+        shown = [r for r in back.search_for(number[-4:]) if r.intersects(link["from"])]
+        assert shown, f"the link to {number} is not over its number"
+    # The white panel of signs reaches below its last (moved) line: its background grew with it.
+    last_sign = max(r.y1 for w in ("overdosing", "mixed", "lips") for r in back.search_for(w))
+    title = min(r.y0 for r in back.search_for("GET HELP"))
+    strip = back.get_pixmap(dpi=144, clip=pymupdf.Rect(back.rect.x0 + 14, last_sign, back.rect.x0 + 15, title))
+    colours = [strip.pixel(0, y)[:3] for y in range(strip.height)]
+    assert colours[0] == (255, 255, 255) and colours[-1] != (255, 255, 255), colours[:: max(1, len(colours) // 8)]
 
 
 def test_a_sparse_large_print_page_is_spread_without_moving_a_section(renderer, source):
@@ -346,17 +365,17 @@ def test_reading_order_puts_the_emergency_first_and_the_steps_in_order(rendered,
     assert squeezed.index(emergency) < positions[1]  # the number to call comes before the second step
 
 
-def test_a_spread_that_would_move_a_section_to_another_page_is_not_kept(renderer, source, monkeypatch):
-    """Spreading may only add space: a gap that pushes a section onto the next page is dropped."""
+def test_a_spread_that_would_push_text_past_the_foot_is_not_kept(renderer, source, monkeypatch):
+    """Spreading may only use the empty foot: a gap that pushes text past the page's foot is dropped."""
     english = {s.id: s.text for s in source.strings.values()}
     edition = source.editions["en-US"]
 
     def pages_of_headings(document) -> list[int]:
         return [n for n, page in enumerate(content_pages(document)) for _ in range(page.get_text().count("Naloxone\n"))]
 
-    monkeypatch.setattr("pipeline.render.pdf.spread_gaps", lambda document, kind, before=None: {})
+    monkeypatch.setattr("pipeline.render.fill._share", lambda tiers, slack: {})
     plain = renderer.render(edition, "flyer-letter-large", english, proof=False)
-    monkeypatch.setattr("pipeline.render.pdf.spread_gaps", lambda document, kind, before=None: {'[data-section="ui.section.naloxone"] { padding-top': 150.0})
+    monkeypatch.setattr("pipeline.render.fill._share", lambda tiers, slack: {id(tier): 150.0 for tier in tiers})
     pushed = renderer.render(edition, "flyer-letter-large", english, proof=False)
     assert pages_of_headings(plain) and pages_of_headings(pushed) == pages_of_headings(plain)
     assert pushed.pdf == plain.pdf

@@ -521,22 +521,34 @@ def test_compact_style_is_tried_before_a_card_is_refused(renderer, source, engli
     assert 7.0 in sizes and min(sizes) >= 7.0  # the compact style was needed, and used
 
 
-def test_a_sheet_takes_its_cards_style_and_is_laid_out_once(renderer, source, english, monkeypatch):
+def test_a_sheet_lays_out_one_card_per_side_and_takes_its_cards_style(source, english, monkeypatch):
+    renderer = Renderer(source)  # its own: no style verdict left by other tests
     texts = dict(english, **{"side-and-stay": english["side-and-stay"] + " Keep them warm, watch their breathing closely, and tell the ambulance crew what they took."})
     laid_out = []
     original = type(renderer)._lay_out
 
     def counting(self, html_text, spec, *args, **kwargs):
-        if not kwargs.get("extra_css"):  # not the second layout that spreads the lists over the empty foot
-            laid_out.append((spec.name, bool(re.search(r'<html[^>]*class="[^"]*\bcompact\b', html_text))))
+        compact = bool(re.search(r'<html[^>]*class="[^"]*\bcompact\b', html_text))
+        laid_out.append((spec.name, compact, html_text.count('class="card front"'), html_text.count('class="card back"')))
         return original(self, html_text, spec, *args, **kwargs)
 
     monkeypatch.setattr(type(renderer), "_lay_out", counting)
-    document = renderer.render(source.editions["en-US"], "sheet-letter", texts, proof=False)
-    assert laid_out == [("sheet-letter", True)]  # straight to the compact style the card needs
-    with pymupdf.open(stream=document.pdf, filetype="pdf") as pdf:
+    edition = source.editions["en-US"]
+    # Alone, the sheet tries the regular style, then the compact one, each with one card per side.
+    alone = renderer.render(edition, "sheet-letter", texts, proof=False)
+    assert laid_out == [("sheet-letter", False, 1, 1), ("sheet-letter", True, 1, 1)]
+    fronts, backs = pdf_pages(alone.pdf)
+    assert flat(fronts).count(typeset(texts["side-and-stay"], "en")[:40]) == 8  # and prints it 8 times
+    assert flat(backs).count(source.registry.first_printable("US", "poison_centre").display_number()) == 8
+    with pymupdf.open(stream=alone.pdf, filetype="pdf") as pdf:
         sizes = {round(span["size"], 1) for block in pdf[0].get_text("dict")["blocks"] for line in block.get("lines", []) for span in line["spans"]}
     assert 7.0 in sizes and min(sizes) >= 7.0
+    # After the card of the same texts, the sheet goes straight to the style the card took.
+    other = dict(texts, **{"signs-wont-wake": english["signs-wont-wake"] + " Shout their name."})
+    renderer.render(edition, "card", other, proof=False)
+    laid_out.clear()
+    renderer.render(edition, "sheet-letter", other, proof=False)
+    assert laid_out == [("sheet-letter", True, 1, 1)]
     laid_out.clear()
     # Short texts, so that the card fits the regular style (the shipped English card takes the compact one).
     short = dict(english, **{
@@ -544,5 +556,20 @@ def test_a_sheet_takes_its_cards_style_and_is_laid_out_once(renderer, source, en
         "naloxone-benzos-keep-breathing": "Keep giving breaths.", "signs-wont-wake": "Will not wake up.",
         "signs-breathing-color": "Slow breathing, blue lips.",
     })
-    renderer.render(source.editions["en-US"], "sheet-letter", short, proof=False)
-    assert laid_out == [("sheet-letter", False)]  # a card that fits: the regular style
+    renderer.render(edition, "sheet-letter", short, proof=False)
+    assert laid_out == [("sheet-letter", False, 1, 1)]  # a card that fits: the regular style
+
+
+def test_every_card_on_a_sheet_is_the_same_card(renderer, source, english):
+    """The repeated cards are the laid-out card moved: the same text, line for line, at each of the plan's places."""
+    document = renderer.render(source.editions["en-GB"], "sheet-a4", english, proof=False)
+    geometry = sheet_geometry(FORMATS["sheet-a4"].page_mm)
+    with pymupdf.open(stream=document.pdf, filetype="pdf") as pdf:
+        for page, places in zip(pdf, (geometry.fronts, geometry.backs)):
+            mm = 72 / 25.4
+            cells = [pymupdf.Rect(p.x * mm, p.y * mm, (p.x + geometry.card_width) * mm, (p.y + geometry.card_height) * mm) for p in places]
+            texts = [page.get_text(clip=cell) for cell in cells]
+            assert texts[0].strip() and texts.count(texts[0]) == len(cells), [t[:40] for t in texts]
+            links = [sorted((round(link["from"].x0 - cell.x0), round(link["from"].y0 - cell.y0), link.get("uri"))
+                            for link in page.get_links() if cell.contains(link["from"])) for cell in cells]
+            assert links[0] and all(found == links[0] for found in links), "every copy has its phone links, in place"

@@ -171,10 +171,14 @@ class Composer:
         path = self._resolve(self.templates / name)
         return path.read_text(encoding="utf-8"), str(path), lambda: True
 
-    def compose(self, job: PrintJob, compact: bool = False, fit_problems: Sequence[str] = (), highlight: str = "") -> ComposedHtml:
+    def compose(
+        self, job: PrintJob, compact: bool = False, fit_problems: Sequence[str] = (), highlight: str = "", every_card: bool = False,
+    ) -> ComposedHtml:
         """The HTML of a job; RenderError when a template asks for the wrong string or leaves one out.
 
-        `highlight` (proofs only) outlines one string's box, for the review desk's preview.
+        `highlight` (proofs only) outlines one string's box, for the review desk's preview. A sheet
+        holds one card per side (the renderer repeats it at the sheet's other places), or with
+        `every_card` all of them (the whole sheet as HTML alone would need it).
         """
         plan = job.plan
         spec = plan.format
@@ -195,6 +199,7 @@ class Composer:
             "proof": job.proof,
             "unapproved": list(job.unapproved),  # (id, state, text, check errors)
             "sheet": plan.sheet,
+            "cards": len(plan.sheet.fronts) if plan.sheet and every_card else 1,
             "crop_mark_mm": CROP_MARK_MM,
             "qr_url": plan.qr,
             "qr": qr_svg(plan.qr, t.alt(plan.back.qr_alt) if plan.back.qr_alt else plan.qr) if plan.qr else None,
@@ -218,6 +223,7 @@ def _composer(templates: Path) -> Composer:
     return Composer(templates)
 
 
-def compose_html(job: PrintJob, templates: Path, compact: bool = False) -> str:
-    """The HTML the renderer lays out for a job (templates: the project's templates folder)."""
-    return _composer(templates).compose(job, compact).html
+def compose_html(job: PrintJob, templates: Path, compact: bool = False, every_card: bool = False) -> str:
+    """The HTML the renderer lays out for a job (templates: the project's templates folder); with
+    `every_card`, a sheet with all its cards in the HTML rather than one per side."""
+    return _composer(templates).compose(job, compact, every_card=every_card).html

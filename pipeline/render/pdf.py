@@ -14,7 +14,8 @@ logs ".notdef glyph" and draws tofu), any other warning or error it logs (bad
 CSS, an image it could not load), a resource outside templates/ (only files
 under that folder are ever read), and whatever `fit.check_layout` finds.
 Once a document fits, its lists are spread over each page's or card face's
-empty foot (`fill.spread_css`), kept only if it still fits. Finals and proofs
+empty foot (`fill.spread_document` moves the laid-out boxes: no second
+layout; a spread that would push a line past a foot is dropped). Finals and proofs
 are written as PDF/UA-1 (tagged, with the document language), then made PDF/X-4
 for the press (`prepress.prepare_for_press`); the same job gives the same bytes.
 """
@@ -43,7 +44,7 @@ from pipeline.content import Edition, Source
 from pipeline.document import FORMATS, FormatSpec, PrintJob, ProofRow, make_job, plan_document
 from pipeline.errors import FitError, RenderError
 from pipeline.render.compose import Composer
-from pipeline.render.fill import PASSES, placement, spread_css, spread_gaps
+from pipeline.render.fill import SpreadError, repeat_cards, spread_document
 from pipeline.render.fit import check_layout
 from pipeline.render.prepress import prepare_for_press
 
@@ -212,26 +213,26 @@ class Renderer:
             if pending:
                 raise RenderError(f"{where}: a final document cannot print unapproved strings: {', '.join(pending)}")
         # Cards have a fixed size: when the text does not fit, try once more with the compact
-        # style (tighter lines and spacing, never under the format's minimum text size).
-        # A sheet prints the card of its edition: it takes the style the card takes, found
-        # by laying out the one card (far cheaper than a whole sheet that does not fit).
+        # style (tighter lines and spacing, never under the format's minimum text size). A sheet
+        # lays out one card per side and repeats it (fill.repeat_cards), so it is tried the same
+        # way, unless the card of the same edition and texts already found its style.
         misfit: FitError | None = None
         fit_problems: tuple[str, ...] = ()
         printed = dt.date.fromisoformat(plan.registry_compiled)  # the PDF's creation date
         styles: tuple[bool, ...] = (False,)
-        if spec.kind == "card":
-            styles = (False, True)
-        elif spec.kind == "sheet":
-            styles = (False, True) if self._card_fits(job) else (True,)
+        if spec.kind in ("card", "sheet"):
+            verdict = self._card_verdicts.get(self._card_key(job))
+            styles = (False, True) if verdict is None else (not verdict,)
         for compact in styles:
             composed = self.composer.compose(job, compact=compact, highlight=highlight)
             try:
                 last = compact == styles[-1]
                 document = self._lay_out(composed.html, spec, where, job.texts, composed.used, check=True, diagnose=last)
                 document = self._fill_pages(composed.html, spec, where, job.texts, composed.used, document)
+                self._repeat_cards(document, job)
                 pdf = self._write_pdf(document, spec, printed, where, job.texts, composed.used, press=not highlight)
-                if spec.kind == "card":  # a sheet of the same edition and texts takes the same style
-                    self._card_verdicts[job.digest()] = not compact
+                if spec.kind in ("card", "sheet"):  # the card and the sheet of the same edition and texts take the same style
+                    self._card_verdicts[self._card_key(job)] = not compact
                 break
             except FitError as exc:
                 misfit = exc
@@ -242,63 +243,52 @@ class Renderer:
             fit_problems = (str(misfit).split(": ", 1)[-1],)
             composed = self.composer.compose(job, compact=True, fit_problems=fit_problems, highlight=highlight)
             document = self._lay_out(composed.html, spec, where, job.texts, composed.used, check=False)
+            self._repeat_cards(document, job)
             pdf = self._write_pdf(document, spec, printed, where, job.texts, composed.used, press=not highlight)
         LOGGER.debug("rendered %s (%d pages, %d bytes)", where, len(document.pages), len(pdf))
         return RenderedDocument(plan.edition_id, spec.name, job.proof, pdf, len(document.pages), fit_problems)
 
-    def _card_fits(self, job: PrintJob) -> bool:
-        """Whether the single card of a sheet's edition fits in the regular style (remembered per job)."""
-        card = dataclasses.replace(job, plan=dataclasses.replace(job.plan, format=FORMATS["card"], sheet=None))
-        key = card.digest()
-        if key not in self._card_verdicts:
-            composed = self.composer.compose(card)
-            spec = card.plan.format
-            with _weasyprint_logs():  # what it logs is reported when the sheet itself is laid out
-                try:
-                    html = weasyprint.HTML(string=composed.html, base_url=self.base_url, url_fetcher=self.fetcher)
-                    document = html.render(font_config=self.font_config, stylesheets=self.stylesheets[spec.name], cache=self.image_cache)
-                    check_layout(html, document, spec, card.plan.where, None)
-                    self._card_verdicts[key] = True
-                except FitError:
-                    self._card_verdicts[key] = False
-                except FatalURLFetchingError:
-                    return True  # the sheet's own layout reports it
-        return self._card_verdicts[key]
+    @staticmethod
+    def _card_key(job: PrintJob) -> str:
+        """The card a card or sheet job prints, as a digest: a sheet prints the card of the same job."""
+        return dataclasses.replace(job, plan=dataclasses.replace(job.plan, format=FORMATS["card"], sheet=None)).digest()
+
+    def _repeat_cards(self, document: weasyprint.Document, job: PrintJob) -> None:
+        """On a sheet, the card laid out on each side is repeated at the side's other places."""
+        sheet = job.plan.sheet
+        if sheet is None:
+            return
+        sides = tuple(tuple((p.x, p.y) for p in side) for side in (sheet.fronts, sheet.backs))
+        try:
+            repeat_cards(document, sides, self._loaded_image)
+        except SpreadError as exc:
+            raise RenderError(f"{job.plan.where}: {exc}") from None
 
     def _fill_pages(
         self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: frozenset[str], document: weasyprint.Document,
     ) -> weasyprint.Document:
-        """Lay out again with the lists spread over each page's empty foot, measuring again and adding the
-        rest (at most `fill.PASSES` layouts); keep the last layout that fits with nothing moved to another page."""
+        """Spread the lists over each page's or card face's empty foot (fill.py), in place; should the spread
+        push a line past a foot (it is meant never to happen), lay the document out afresh, unspread."""
         kind = "large" if spec.kind == "flyer" and spec.pages is None else spec.kind
-        where_blocks = placement(document)
-        gaps = spread_gaps(document, kind)
-        for _ in range(PASSES):
-            if not gaps:
-                break
-            try:
-                spread = self._lay_out(html_text, spec, where, texts, used, check=True, diagnose=False, extra_css=spread_css(gaps))
-            except FitError:
-                break
-            if placement(spread) != where_blocks:
-                break
-            document = spread
-            more = spread_gaps(spread, kind, before=gaps)
-            if more == gaps:
-                break
-            gaps = more
+        try:
+            spread_document(document, kind, self._loaded_image)
+        except SpreadError as exc:
+            LOGGER.warning("%s: %s; printed unspread", where, exc)
+            return self._lay_out(html_text, spec, where, texts, used, check=True)
         return document
+
+    def _loaded_image(self, url: str, **_: Any) -> Any:
+        """An image the layout already loaded (fill.py places backgrounds again with it)."""
+        return self.image_cache[url]
 
     def _lay_out(
         self, html_text: str, spec: FormatSpec, where: str, texts: dict[str, str], used: frozenset[str], check: bool,
-        diagnose: bool = True, extra_css: str = "",
+        diagnose: bool = True,
     ) -> weasyprint.Document:
         """Lay out; with `check`, FitError when it does not fit (saying by how much if `diagnose`)."""
         stylesheets = self.stylesheets[spec.name]
         with _weasyprint_logs() as messages:
             try:
-                if extra_css:  # the lists spread over the empty foot (fill.py)
-                    stylesheets = [*stylesheets, weasyprint.CSS(string=extra_css, font_config=self.font_config)]
                 html = weasyprint.HTML(string=html_text, base_url=self.base_url, url_fetcher=self.fetcher)
                 document: weasyprint.Document = html.render(
                     font_config=self.font_config,
