@@ -8,7 +8,9 @@ box for the organisation's stamp.
 
 The version code is `v<7 hex>-<YYYYMMDD>`: a digest of source/ (the printed
 content) and the latest English review date, so the same content always gives
-the same code and the PDFs stay byte-identical run to run.
+the same code and the PDFs stay byte-identical run to run. Files that never
+print (NOT_PRINTED: who may approve, the checks' wording lists and lexicons, the
+translators' glossary) are left out, so adding a reviewer re-renders nothing.
 
 `pipeline.document.plan_document` puts an edition's imprint into its plan (the
 flyer's back face), so the job digest covers it; the templates only lay it out.
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from pipeline.content import Edition, Source
 
 PUBLICATION_FILE = "publication.yaml"
+NOT_PRINTED = ("reviewers.yaml", "wording.yaml", "glossary.yaml", "lexicon/")  # under source/: read by checks, approval, translation
 DISTRIBUTOR_KEYS = ("name", "naloxone", "phone")
 
 
@@ -50,12 +53,13 @@ class Imprint:
 
 
 def source_version(source: Source) -> str:
-    """`v<digest>-<date>`: a digest of every file in source/ and the latest English review date."""
+    """`v<digest>-<date>`: a digest of the files in source/ that can change what prints, and the latest English review date."""
     digest = hashlib.sha256()
     folder = source.project.source
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and not path.name.startswith("."):
-            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+        name = path.relative_to(folder).as_posix()
+        if path.is_file() and not path.name.startswith(".") and not name.startswith(NOT_PRINTED):
+            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     dates = [s.review.date for s in source.strings.values() if s.review is not None]
     latest = max(dates, default=source.registry.compiled)
     return f"v{digest.hexdigest()[:7]}-{latest:%Y%m%d}"

@@ -232,3 +232,20 @@ def test_the_render_environment_covers_the_output_profile(tmp_path, monkeypatch)
     before = state.render_environment(project)
     profile.write_bytes(b"two")
     assert state.render_environment(project) != before
+
+
+def test_the_version_code_changes_with_what_prints_and_only_with_that(cards):
+    """A new reviewer, wording list, lexicon entry or glossary word prints nothing: no new version, no re-render."""
+    from pipeline.imprint import source_version
+
+    def version() -> str:
+        return source_version(read_source(Project(cards)))
+
+    before = version()
+    for name in ("reviewers.yaml", "wording.yaml", "glossary.yaml", *(f"lexicon/{p.name}" for p in (cards / "source" / "lexicon").glob("*.yaml"))):
+        path = cards / "source" / name
+        path.write_text(path.read_text(encoding="utf-8") + "\n# a note\n", encoding="utf-8")
+    assert version() == before
+    facts = cards / "source" / "facts.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8") + "\n# a note\n", encoding="utf-8")
+    assert version() != before
