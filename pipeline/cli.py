@@ -328,7 +328,11 @@ def models_remove(from_code: str, to_code: str) -> None:
 @pass_context
 @report_errors
 def status(ctx: Context, languages: tuple[str, ...]) -> None:
-    """Per language: how many strings are approved, drafts, stale, missing, rejected."""
+    """Per language: how many strings are approved, drafts, stale, missing, rejected.
+
+    These count every string of the language; `check` and `build` count, per edition or
+    document, only the strings it prints (an edition never prints another region's variants).
+    """
     from pipeline.approval import STATUS_COLUMNS, language_states, status_counts
     from pipeline.catalog import catalog_languages
 
@@ -342,6 +346,7 @@ def status(ctx: Context, languages: tuple[str, ...]) -> None:
     click.echo("language  " + "  ".join(c.value.rjust(w) for c, w in zip(STATUS_COLUMNS, widths)))
     for language, counts in rows.items():
         click.echo(f"{language:8}  " + "  ".join(str(counts[c]).rjust(w) for c, w in zip(STATUS_COLUMNS, widths)))
+    click.echo("(every string of the language; `check` and `build` count only what each edition or document prints)")
     for language in chosen:
         for item in language_states(source, language).values():
             if item.note:

@@ -64,7 +64,8 @@ def test_status_and_history(project_dir):
     runner = CliRunner()
     result = runner.invoke(main, ["--project", str(project_dir), "status", "es"])
     assert result.exit_code == 0
-    header, row = result.output.splitlines()
+    header, row, scope = result.output.splitlines()
+    assert "count only what each edition or document prints" in scope
     assert header.split()[0] == "language" and header.split()[-1] == "missing" and row.split()[0] == "es"
     # No translations yet: every string is missing, none approved (the header alone says "missing" too).
     strings = len(read_source(Project(project_dir)).strings)
