@@ -187,7 +187,7 @@ def prepare_for_press(pdf_bytes: bytes, bleed_mm: float, date: dt.date) -> bytes
         stamp = _pdf_date(date)
         pdf.docinfo["/CreationDate"] = pikepdf.String(stamp)
         pdf.docinfo["/ModDate"] = pikepdf.String(stamp)
-        pdf.docinfo["/Trapped"] = pikepdf.Name.False_ if hasattr(pikepdf.Name, "False_") else pikepdf.Name("/False")
+        pdf.docinfo["/Trapped"] = pikepdf.Name("/False")  # (pikepdf.Name.False_ is the name /False_)
         iso = f"{date:%Y-%m-%d}T00:00:00Z"
         with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
             meta.register_xml_namespace("http://www.npes.org/pdfx/ns/id/", "pdfxid")
