@@ -20,6 +20,14 @@
 PDF/UA-1 and PDF/X-4 identification can be combined (they use different XMP
 schemas); no validator is installable offline, so the tests check what can be
 read back (output intent, colour operators, subset tags, tags, byte identity).
+
+It runs once for every final, so it is kept cheap next to the layout. A content
+stream is not parsed and written again whole: a scan that follows the PDF lexer
+(literal strings skipped with their nesting and escapes) stops only at
+`rg`/`RG` and replaces those instructions, keeping every other byte; a stream it
+cannot be sure of (a comment, an inline image, a malformed hex string, an `rg`
+that is not three numbers after another operator) goes through qpdf's parser
+instead.
 """
 
 from __future__ import annotations
@@ -74,7 +82,132 @@ def _profile() -> bytes:
     return PROFILE_PATH.read_bytes()
 
 
-def _recolour(pdf: pikepdf.Pdf, stream: pikepdf.Object) -> None:
+# The PDF lexer's character classes (ISO 32000-1, 7.2.2): white space and delimiters.
+_WHITE = b"\x00\t\n\x0c\r "
+_DELIMITERS = b"()<>[]{}/%"
+_BOUNDARY_BYTES = frozenset(_WHITE + _DELIMITERS)
+_WHITE_BYTES = frozenset(_WHITE)
+_BOUNDARY = re.escape(_WHITE + _DELIMITERS)  # for character classes
+_SPACE = re.escape(_WHITE)
+_HEX = b"0-9A-Fa-f" + _SPACE
+# What a scan of a content stream stops at, leftmost first: a literal string's `(` (skipped by
+# `_string_end`), the operators `rg` and `RG`, and what sends the stream to the full parser instead:
+# a comment, an inline image (`BI`, binary data follows) or a malformed hex string (a run of `<` of odd
+# length opens one; a well-formed one holds only hex digits and white space, so neither `rg` nor `(`).
+# Everything else (numbers, names, other operators, arrays, dictionaries) is passed over inside the
+# regular expression engine. Each alternative starts with its own byte (lookbehinds come after it), so
+# the engine skips ahead to those six bytes; the byte tells which alternative matched.
+_SCAN = re.compile(
+    rb"\(|%"
+    rb"|<(?<!<<)(?:<<)*+(?!<)[" + _HEX + rb"]*+[^>" + _HEX + rb"]"
+    rb"|B(?<![^" + _BOUNDARY + rb"]B)I(?![^" + _BOUNDARY + rb"])"
+    rb"|r(?<![^" + _BOUNDARY + rb"]r)g(?![^" + _BOUNDARY + rb"])"
+    rb"|R(?<![^" + _BOUNDARY + rb"]R)G(?![^" + _BOUNDARY + rb"])"
+)
+_STRING_STEP = re.compile(rb"[()\\]")
+_NUMBER = rb"[+-]?(?:\d+\.?\d*|\.\d+)"
+# The three operands before an `rg`/`RG`, matched on the bytes before the operator read backwards
+# (a number read backwards: _REVERSED_NUMBER): white space, three numbers with white space between,
+# and the stream's start, white space or a delimiter before the first. Only _OPERANDS_REACH bytes
+# are read back; operands written longer than that go to the full parser.
+_REVERSED_NUMBER = rb"(?:\d*\.?\d+|\d+\.)[+-]?"
+_REVERSED_OPERANDS = re.compile(
+    rb"[" + _SPACE + rb"]+(" + _REVERSED_NUMBER + rb")[" + _SPACE + rb"]+(" + _REVERSED_NUMBER + rb")[" + _SPACE + rb"]+("
+    + _REVERSED_NUMBER + rb")(?![^" + _BOUNDARY + rb"])"
+)
+_OPERANDS_REACH = 96
+_IS_NUMBER = re.compile(_NUMBER)
+_NOT_OPERATORS = frozenset((b"true", b"false", b"null"))
+
+
+def _string_end(data: bytes, start: int) -> int | None:
+    """The index after the literal string opening at `start` (nested parentheses, backslash escapes), None if unclosed."""
+    depth, pos = 0, start
+    while (step := _STRING_STEP.search(data, pos)) is not None:
+        char, pos = step.group(), step.end()
+        if char == b"\\":
+            pos += 1  # the escaped byte, whatever it is
+        elif char == b"(":
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                return pos
+    return None
+
+
+def _token_before(data: bytes, end: int) -> tuple[int, bytes] | None:
+    """The regular token (a number or an operator) before `end` and the white space before it, as
+    (start, token); (0, b"") when only white space comes before; None for anything else (a
+    delimiter, so a string, array or dictionary, or a name)."""
+    pos = end
+    while pos > 0 and data[pos - 1] in _WHITE_BYTES:
+        pos -= 1
+    stop = pos
+    while pos > 0 and data[pos - 1] not in _BOUNDARY_BYTES:
+        pos -= 1
+    if pos == stop and pos > 0:
+        return None
+    if pos > 0 and data[pos - 1] == 0x2F:  # a name: an operand, never a colour
+        return None
+    return pos, data[pos:stop]
+
+
+@functools.lru_cache(maxsize=256)
+def _cmyk_operator(operator: bytes, r: bytes, g: bytes, b: bytes) -> bytes:
+    """`r g b rg` as `c m y k k` (`RG` as `K`), written as pikepdf writes an instruction."""
+    instructions: list[Any] = [(list(_cmyk(float(r), float(g), float(b))), pikepdf.Operator("k" if operator == b"rg" else "K"))]
+    written: bytes = pikepdf.unparse_content_stream(instructions)
+    return written
+
+
+def _recolour_bytes(data: bytes) -> bytes | None:
+    """The content stream with each `r g b rg`/`RG` operator (three numbers after another operator) made
+    CMYK and every other byte kept; None where this scan cannot be sure (the full parser decides)."""
+    pieces: list[bytes] = []
+    done = pos = 0
+    while (found := _SCAN.search(data, pos)) is not None:
+        first = data[found.start()]
+        if first == 0x28:  # (
+            end = _string_end(data, found.start())
+            if end is None:
+                return None
+            pos = end
+            continue
+        if first not in b"rR":
+            return None
+        reach = max(0, found.start() - _OPERANDS_REACH)
+        behind = data[reach : found.start()][::-1]
+        operands = _REVERSED_OPERANDS.match(behind)
+        if operands is None or (operands.end() == len(behind) and reach > 0):
+            return None  # not three numbers, or the first may go on before what was read
+        start = found.start() - operands.end()
+        before = _token_before(data, start)
+        if before is None or (before[1] and (_IS_NUMBER.fullmatch(before[1]) or before[1] in _NOT_OPERATORS)):
+            return None  # a fourth operand (or a name, string, array...): not three numbers after an operator
+        b, g, r = (operand[::-1] for operand in operands.groups())
+        pieces += [data[done:start], _cmyk_operator(found.group(), r, g, b)]
+        done = pos = found.end()
+    if not pieces:
+        return data
+    pieces.append(data[done:])
+    return b"".join(pieces)
+
+
+def _recolour(stream: pikepdf.Object) -> None:
+    """A content stream's DeviceRGB colours as DeviceCMYK, the stream left as it is when it has none."""
+    data = stream.read_bytes()
+    if b"rg" not in data and b"RG" not in data:
+        return
+    recoloured = _recolour_bytes(data)
+    if recoloured is None:
+        _recolour_parsed(stream)
+    elif recoloured is not data:
+        stream.write(recoloured)
+
+
+def _recolour_parsed(stream: pikepdf.Object) -> None:
+    """The content stream through qpdf's parser, every instruction written again (the slow, general way)."""
     instructions = pikepdf.parse_content_stream(stream)
     changed = False
     out: list[Any] = []
@@ -158,9 +291,9 @@ def prepare_for_press(pdf_bytes: bytes, bleed_mm: float, date: dt.date) -> bytes
         seen: set[tuple[int, int]] = set()
         for page in pdf.pages:
             for contents in ([page.obj.Contents] if isinstance(page.obj.Contents, pikepdf.Stream) else list(page.obj.Contents)):
-                _recolour(pdf, contents)
+                _recolour(contents)
             for form in _forms(page.obj.get("/Resources"), seen):
-                _recolour(pdf, form)
+                _recolour(form)
             if not transparent and "/Group" in page.obj:
                 del page.obj["/Group"]
             media = [float(v) for v in page.obj.MediaBox]
