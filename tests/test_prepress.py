@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import xml.etree.ElementTree as ET
 from decimal import Decimal
 
 import pikepdf
@@ -178,6 +179,60 @@ def test_the_in_place_rewrite_reads_as_the_parser_would_write_it(stream):
 # ---------------------------------------------------------------- the rest of PDF/X-4
 
 
+def xmp_properties(pdf: pikepdf.Pdf) -> dict[str, list[str]]:
+    """Every property in the XMP packet (elements and attributes) by {namespace}name, each value it has."""
+    found: dict[str, list[str]] = {}
+    for element in ET.fromstring(pdf.Root.Metadata.read_bytes()).iter():
+        found.setdefault(element.tag, []).append((element.text or "").strip())
+        for name, text in element.attrib.items():
+            found.setdefault(name, []).append(text)
+    return found
+
+
+PDFX = "{http://www.npes.org/pdfx/ns/id/}GTS_PDFXVersion"
+CREATED = "{http://ns.adobe.com/xap/1.0/}CreateDate"
+ISO = "2026-11-21T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "xmp",
+    [
+        WEASYPRINT_XMP,
+        # dates already there, as an attribute and as an element (WeasyPrint writes them for dcterms.created)
+        WEASYPRINT_XMP.replace(b'pdfuaid:part="1"', b'pdfuaid:part="1" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreateDate="2020-01-01"'),
+        WEASYPRINT_XMP.replace(b"</rdf:RDF>", b'<rdf:Description rdf:about=""><xmp:CreateDate xmlns:xmp="http://ns.adobe.com/xap/1.0/">2020-01-01</xmp:CreateDate></rdf:Description></rdf:RDF>'),
+        None,  # no packet at all
+    ],
+)
+def test_xmp_carries_pdfx_identification_and_dates_once(xmp):
+    with pressed(make_pdf(b"0 0 0 rg", xmp=xmp)) as pdf:
+        found = xmp_properties(pdf)
+        with pdf.open_metadata() as meta:
+            assert meta.get(PDFX) == "PDF/X-4" and meta.get("xmp:CreateDate") == ISO
+    assert found[PDFX] == ["PDF/X-4"]
+    assert found[CREATED] == [ISO]
+    assert found["{http://ns.adobe.com/xap/1.0/}ModifyDate"] == found["{http://ns.adobe.com/xap/1.0/}MetadataDate"] == [ISO]
+    assert found["{http://ns.adobe.com/pdf/1.3/}Trapped"] == ["False"]
+    if xmp is not None:  # what WeasyPrint wrote is kept
+        assert found["{http://www.aiim.org/pdfua/ns/id/}part"] == ["1"]
+        assert "Naloxone" in found["{http://www.w3.org/1999/02/22-rdf-syntax-ns#}li"]
+
+
 def test_info_says_the_file_is_not_trapped():
     with pressed(make_pdf(b"0 0 0 rg")) as pdf:
         assert pdf.docinfo["/Trapped"] == pikepdf.Name("/False")
+
+
+@pytest.mark.parametrize(
+    ("ext_gstate", "keeps_group"),
+    [
+        (pikepdf.Dictionary(Type=pikepdf.Name.ExtGState, ca=0.5), True),
+        (pikepdf.Dictionary(CA=0.4), True),
+        (pikepdf.Dictionary(Type=pikepdf.Name.ExtGState, SMask=pikepdf.Dictionary(S=pikepdf.Name.Luminosity)), True),
+        (pikepdf.Dictionary(Type=pikepdf.Name.ExtGState, ca=1, CA=1, SMask=pikepdf.Name("/None")), False),
+        (None, False),
+    ],
+)
+def test_the_page_group_goes_only_when_nothing_is_transparent(ext_gstate, keeps_group):
+    with pressed(make_pdf(b"/a0 gs 0 0 0 rg", ext_gstate=ext_gstate)) as pdf:
+        assert ("/Group" in pdf.pages[0].obj) is keeps_group

@@ -27,17 +27,24 @@ stream is not parsed and written again whole: a scan that follows the PDF lexer
 `rg`/`RG` and replaces those instructions, keeping every other byte; a stream it
 cannot be sure of (a comment, an inline image, a malformed hex string, an `rg`
 that is not three numbers after another operator) goes through qpdf's parser
-instead.
+instead. The file's objects are looked at in one pass; the output profile is
+compressed once per process, so saving copies every stream that already is; the
+XMP gets one more rdf:Description written in place when that is all it needs
+(pikepdf's XMP editor otherwise).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
 import io
 import re
 import string
+import xml.parsers.expat
+import xml.sax.saxutils
+import zlib
 from typing import Any
 
 import pikepdf
@@ -57,14 +64,6 @@ _SUBSET_RE = re.compile(r"^[A-Z]{6}\+")
 FOREIGN_LANG = "en"  # the language of Latin words marked in right-to-left text (pipeline.typography.tag_foreign_words)
 
 
-def _tag_foreign_words(pdf: pikepdf.Pdf) -> None:
-    """Each /Art structure element (a marked foreign word, see typography.py) becomes a /Span with /Lang."""
-    for obj in pdf.objects:
-        if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/StructElem" and obj.get("/S") == "/Art":
-            obj.S = pikepdf.Name.Span
-            obj.Lang = pikepdf.String(FOREIGN_LANG)
-
-
 def _cmyk(r: float, g: float, b: float) -> tuple[float, float, float, float]:
     key = "".join(f"{round(v * 255):02x}" for v in (r, g, b))
     if key in PALETTE:
@@ -79,7 +78,8 @@ def _cmyk(r: float, g: float, b: float) -> tuple[float, float, float, float]:
 
 @functools.lru_cache(maxsize=1)
 def _profile() -> bytes:
-    return PROFILE_PATH.read_bytes()
+    """The output profile, Flate-compressed once per process (as qpdf would on every save, same bytes)."""
+    return zlib.compress(PROFILE_PATH.read_bytes())
 
 
 # The PDF lexer's character classes (ISO 32000-1, 7.2.2): white space and delimiters.
@@ -237,27 +237,65 @@ def _forms(resources: pikepdf.Object | None, seen: set[tuple[int, int]]) -> list
     return found
 
 
-def _is_transparent(pdf: pikepdf.Pdf) -> bool:
-    for obj in pdf.objects:
-        if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
-            if "/SMask" in obj and obj.get("/SMask") != pikepdf.Name("/None"):
-                return True
-            for key in ("/CA", "/ca"):
-                if key in obj and float(obj[key]) < 1.0:
-                    return True
-    return False
-
-
 def _subset_tag(data: bytes) -> str:
     digest = hashlib.sha256(data).digest()
     letters = string.ascii_uppercase
     return "".join(letters[b % 26] for b in digest[:6])
 
 
-def _retag_fonts(pdf: pikepdf.Pdf) -> None:
+@dataclasses.dataclass(frozen=True)
+class _Survey:
+    """What prepress changes outside the content streams, found in one pass over the file's objects."""
+
+    transparent: bool  # something has a soft mask or an alpha under 1: the pages keep their group
+    descriptors: list[pikepdf.Object]  # font descriptors
+    fonts: list[pikepdf.Object]
+    foreign_words: list[pikepdf.Object]  # /Art structure elements (typography.tag_foreign_words)
+
+
+def _survey(pdf: pikepdf.Pdf) -> _Survey:
+    """One pass over the objects, with as few look-ups per object as can be (each goes through pikepdf).
+
+    Most of a tagged file's objects are structure elements; each is asked only for its /S. Nothing
+    with an /S (structure elements, actions, output intents, groups, soft mask dictionaries) is a
+    font or has a soft mask or alpha of its own (/SMask, /CA, /ca belong to graphics states,
+    XObjects and annotations, none of which has an /S).
+    """
+    transparent = False
+    descriptors: list[pikepdf.Object] = []
+    fonts: list[pikepdf.Object] = []
+    foreign_words: list[pikepdf.Object] = []
     for obj in pdf.objects:
-        if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != "/FontDescriptor":
+        if not isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
             continue
+        role = obj.get("/S")
+        if role is not None:
+            if role == "/Art" and obj.get("/Type") == "/StructElem":
+                foreign_words.append(obj)
+            continue
+        kind = obj.get("/Type")
+        if kind == "/FontDescriptor":
+            descriptors.append(obj)
+        elif kind == "/Font":
+            fonts.append(obj)
+        if not transparent:
+            if "/SMask" in obj and obj.get("/SMask") != pikepdf.Name("/None"):
+                transparent = True
+            for key in ("/CA", "/ca"):
+                if key in obj and float(obj[key]) < 1.0:
+                    transparent = True
+    return _Survey(transparent, descriptors, fonts, foreign_words)
+
+
+def _tag_foreign_words(elements: list[pikepdf.Object]) -> None:
+    """Each /Art structure element (a marked foreign word, see typography.py) becomes a /Span with /Lang."""
+    for obj in elements:
+        obj.S = pikepdf.Name.Span
+        obj.Lang = pikepdf.String(FOREIGN_LANG)
+
+
+def _retag_fonts(descriptors: list[pikepdf.Object], fonts: list[pikepdf.Object]) -> None:
+    for obj in descriptors:
         name = str(obj.get("/FontName", ""))[1:]
         if not _SUBSET_RE.match(name):
             continue
@@ -267,9 +305,7 @@ def _retag_fonts(pdf: pikepdf.Pdf) -> None:
         new_name = _subset_tag(font_file.read_raw_bytes()) + name[6:]
         obj.FontName = pikepdf.Name("/" + new_name)
     # Fonts name their descriptor's FontName as BaseFont.
-    for obj in pdf.objects:
-        if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != "/Font":
-            continue
+    for obj in fonts:
         descriptor = obj.get("/FontDescriptor")
         if descriptor is None and "/DescendantFonts" in obj:
             descriptor = obj.DescendantFonts[0].get("/FontDescriptor")
@@ -284,17 +320,91 @@ def _pdf_date(date: dt.date) -> str:
     return f"D:{date:%Y%m%d}000000Z"
 
 
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_PDFXID = "http://www.npes.org/pdfx/ns/id/"
+_XMP = "http://ns.adobe.com/xap/1.0/"
+_PDF = "http://ns.adobe.com/pdf/1.3/"
+# The XMP properties prepress sets (namespace, name), and one it must keep true if it is there.
+_XMP_SET = ((_PDFXID, "GTS_PDFXVersion"), (_XMP, "CreateDate"), (_XMP, "ModifyDate"), (_XMP, "MetadataDate"), (_PDF, "Trapped"))
+_XMP_NAMES = frozenset(f"{uri} {name}" for uri, name in (*_XMP_SET, (_PDF, "PDFVersion")))
+
+
+def _xmp_values(date: dt.date) -> tuple[str, ...]:
+    iso = f"{date:%Y-%m-%d}T00:00:00Z"
+    return ("PDF/X-4", iso, iso, iso, "False")
+
+
+def _xmp_insertion(xmp: bytes) -> tuple[int, str] | None:
+    """Where a description of prepress's own properties can go in the XMP packet (the byte offset of
+    the one rdf:RDF's end tag) and the rdf:about it must carry; None when the packet is not that plain:
+    not XML in an ASCII-compatible encoding, not one rdf:RDF, descriptions about different things (or
+    about a non-ASCII one), or one of the properties (or pdf:PDFVersion) already set."""
+    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
+    ends: list[int] = []
+    abouts: set[str] = set()
+    clash = False
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        nonlocal clash
+        clash = clash or name in _XMP_NAMES or not _XMP_NAMES.isdisjoint(attributes)
+        if name == f"{_RDF} Description":
+            abouts.add(attributes.get(f"{_RDF} about", ""))
+
+    def end(name: str) -> None:
+        if name == f"{_RDF} RDF":
+            ends.append(parser.CurrentByteIndex)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        parser.Parse(xmp, True)
+    except xml.parsers.expat.ExpatError:
+        return None
+    about = next(iter(abouts), "")
+    if clash or len(ends) != 1 or len(abouts) > 1 or not about.isascii() or xmp[ends[0] : ends[0] + 2] != b"</":
+        return None  # (a packet in UTF-16 fails the last test: its "</" has zero bytes in it)
+    return ends[0], about
+
+
+def _stamp_xmp(pdf: pikepdf.Pdf, date: dt.date) -> None:
+    """PDF/X-4 identification, dates and trapping in the XMP, everything there kept.
+
+    The usual packet (WeasyPrint's: PDF/UA identification, producer, title) gets one more
+    rdf:Description, written in place with its own namespace declarations; any other goes through
+    pikepdf's XMP editor (which costs ten times as much).
+    """
+    values = _xmp_values(date)
+    stream = pdf.Root.get("/Metadata")
+    if isinstance(stream, pikepdf.Stream):
+        xmp = stream.read_bytes()
+        place = _xmp_insertion(xmp)
+        if place is not None:
+            offset, about = place
+            prefixes = {_PDFXID: "pdfxid", _XMP: "xmp", _PDF: "pdf"}
+            properties = "".join(f"<{prefixes[uri]}:{name}>{value}</{prefixes[uri]}:{name}>" for (uri, name), value in zip(_XMP_SET, values))
+            declarations = " ".join(f'xmlns:{prefix}="{uri}"' for uri, prefix in prefixes.items())
+            description = f'<rdf:Description xmlns:rdf="{_RDF}" {declarations} rdf:about={xml.sax.saxutils.quoteattr(about)}>{properties}</rdf:Description>'
+            stream.write(xmp[:offset] + description.encode() + xmp[offset:])
+            return
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+        meta.register_xml_namespace(_PDFXID, "pdfxid")
+        for (uri, name), value in zip(_XMP_SET, values):
+            meta[f"{{{uri}}}{name}"] = value
+        if "pdf:PDFVersion" in meta:  # what save's fix_metadata_version does, without opening the XMP again
+            meta["pdf:PDFVersion"] = pdf.pdf_version
+
+
 def prepare_for_press(pdf_bytes: bytes, bleed_mm: float, date: dt.date) -> bytes:
     """The PDF as PDF/X-4 (CMYK, output intent, unique subset tags), same bytes for the same input."""
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
-        transparent = _is_transparent(pdf)
+        survey = _survey(pdf)
         seen: set[tuple[int, int]] = set()
         for page in pdf.pages:
             for contents in ([page.obj.Contents] if isinstance(page.obj.Contents, pikepdf.Stream) else list(page.obj.Contents)):
                 _recolour(contents)
             for form in _forms(page.obj.get("/Resources"), seen):
                 _recolour(form)
-            if not transparent and "/Group" in page.obj:
+            if not survey.transparent and "/Group" in page.obj:
                 del page.obj["/Group"]
             media = [float(v) for v in page.obj.MediaBox]
             bleed = bleed_mm * MM
@@ -302,9 +412,10 @@ def prepare_for_press(pdf_bytes: bytes, bleed_mm: float, date: dt.date) -> bytes
                 page.obj.TrimBox = pikepdf.Array([media[0] + bleed, media[1] + bleed, media[2] - bleed, media[3] - bleed])
             if "/BleedBox" not in page.obj:
                 page.obj.BleedBox = pikepdf.Array(media)
-        _retag_fonts(pdf)
-        _tag_foreign_words(pdf)
+        _retag_fonts(survey.descriptors, survey.fonts)
+        _tag_foreign_words(survey.foreign_words)
         profile = pikepdf.Stream(pdf, _profile())
+        profile.Filter = pikepdf.Name.FlateDecode
         profile.N = 4
         pdf.Root.OutputIntents = pikepdf.Array([
             pikepdf.Dictionary(
@@ -320,15 +431,14 @@ def prepare_for_press(pdf_bytes: bytes, bleed_mm: float, date: dt.date) -> bytes
         stamp = _pdf_date(date)
         pdf.docinfo["/CreationDate"] = pikepdf.String(stamp)
         pdf.docinfo["/ModDate"] = pikepdf.String(stamp)
-        pdf.docinfo["/Trapped"] = pikepdf.Name("/False")  # (pikepdf.Name.False_ is the name /False_)
-        iso = f"{date:%Y-%m-%d}T00:00:00Z"
-        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
-            meta.register_xml_namespace("http://www.npes.org/pdfx/ns/id/", "pdfxid")
-            meta["{http://www.npes.org/pdfx/ns/id/}GTS_PDFXVersion"] = "PDF/X-4"
-            meta["xmp:CreateDate"] = iso
-            meta["xmp:ModifyDate"] = iso
-            meta["xmp:MetadataDate"] = iso
-            meta["pdf:Trapped"] = "False"
+        pdf.docinfo["/Trapped"] = pikepdf.Name("/False")
+        _stamp_xmp(pdf, date)
         out = io.BytesIO()
-        pdf.save(out, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+        # Streams already Flate-compressed (WeasyPrint's, the profile) are copied as they are; only the
+        # recoloured content streams are compressed here. _stamp_xmp keeps pdf:PDFVersion true, so the
+        # XMP is not opened again (fix_metadata_version).
+        pdf.save(
+            out, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.preserve,
+            fix_metadata_version=False,
+        )
         return out.getvalue()
