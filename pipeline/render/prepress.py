@@ -28,9 +28,7 @@ stream is not parsed and written again whole: a scan that follows the PDF lexer
 cannot be sure of (a comment, an inline image, a malformed hex string, an `rg`
 that is not three numbers after another operator) goes through qpdf's parser
 instead. The file's objects are looked at in one pass; the output profile is
-compressed once per process, so saving copies every stream that already is; the
-XMP gets one more rdf:Description written in place when that is all it needs
-(pikepdf's XMP editor otherwise).
+compressed once per process, so saving copies every stream that already is.
 """
 
 from __future__ import annotations
@@ -42,8 +40,6 @@ import hashlib
 import io
 import re
 import string
-import xml.parsers.expat
-import xml.sax.saxutils
 import zlib
 from typing import Any
 
@@ -320,13 +316,11 @@ def _pdf_date(date: dt.date) -> str:
     return f"D:{date:%Y%m%d}000000Z"
 
 
-_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _PDFXID = "http://www.npes.org/pdfx/ns/id/"
 _XMP = "http://ns.adobe.com/xap/1.0/"
 _PDF = "http://ns.adobe.com/pdf/1.3/"
-# The XMP properties prepress sets (namespace, name), and one it must keep true if it is there.
+# The XMP properties prepress sets (namespace, name).
 _XMP_SET = ((_PDFXID, "GTS_PDFXVersion"), (_XMP, "CreateDate"), (_XMP, "ModifyDate"), (_XMP, "MetadataDate"), (_PDF, "Trapped"))
-_XMP_NAMES = frozenset(f"{uri} {name}" for uri, name in (*_XMP_SET, (_PDF, "PDFVersion")))
 
 
 def _xmp_values(date: dt.date) -> tuple[str, ...]:
@@ -334,58 +328,9 @@ def _xmp_values(date: dt.date) -> tuple[str, ...]:
     return ("PDF/X-4", iso, iso, iso, "False")
 
 
-def _xmp_insertion(xmp: bytes) -> tuple[int, str] | None:
-    """Where a description of prepress's own properties can go in the XMP packet (the byte offset of
-    the one rdf:RDF's end tag) and the rdf:about it must carry; None when the packet is not that plain:
-    not XML in an ASCII-compatible encoding, not one rdf:RDF, descriptions about different things (or
-    about a non-ASCII one), or one of the properties (or pdf:PDFVersion) already set."""
-    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
-    ends: list[int] = []
-    abouts: set[str] = set()
-    clash = False
-
-    def start(name: str, attributes: dict[str, str]) -> None:
-        nonlocal clash
-        clash = clash or name in _XMP_NAMES or not _XMP_NAMES.isdisjoint(attributes)
-        if name == f"{_RDF} Description":
-            abouts.add(attributes.get(f"{_RDF} about", ""))
-
-    def end(name: str) -> None:
-        if name == f"{_RDF} RDF":
-            ends.append(parser.CurrentByteIndex)
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    try:
-        parser.Parse(xmp, True)
-    except xml.parsers.expat.ExpatError:
-        return None
-    about = next(iter(abouts), "")
-    if clash or len(ends) != 1 or len(abouts) > 1 or not about.isascii() or xmp[ends[0] : ends[0] + 2] != b"</":
-        return None  # (a packet in UTF-16 fails the last test: its "</" has zero bytes in it)
-    return ends[0], about
-
-
 def _stamp_xmp(pdf: pikepdf.Pdf, date: dt.date) -> None:
-    """PDF/X-4 identification, dates and trapping in the XMP, everything there kept.
-
-    The usual packet (WeasyPrint's: PDF/UA identification, producer, title) gets one more
-    rdf:Description, written in place with its own namespace declarations; any other goes through
-    pikepdf's XMP editor (which costs ten times as much).
-    """
+    """PDF/X-4 identification, dates and trapping in the XMP, everything there kept."""
     values = _xmp_values(date)
-    stream = pdf.Root.get("/Metadata")
-    if isinstance(stream, pikepdf.Stream):
-        xmp = stream.read_bytes()
-        place = _xmp_insertion(xmp)
-        if place is not None:
-            offset, about = place
-            prefixes = {_PDFXID: "pdfxid", _XMP: "xmp", _PDF: "pdf"}
-            properties = "".join(f"<{prefixes[uri]}:{name}>{value}</{prefixes[uri]}:{name}>" for (uri, name), value in zip(_XMP_SET, values))
-            declarations = " ".join(f'xmlns:{prefix}="{uri}"' for uri, prefix in prefixes.items())
-            description = f'<rdf:Description xmlns:rdf="{_RDF}" {declarations} rdf:about={xml.sax.saxutils.quoteattr(about)}>{properties}</rdf:Description>'
-            stream.write(xmp[:offset] + description.encode() + xmp[offset:])
-            return
     with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
         meta.register_xml_namespace(_PDFXID, "pdfxid")
         for (uri, name), value in zip(_XMP_SET, values):
