@@ -32,6 +32,7 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 
 from pipeline import checks
 from pipeline.catalog import Catalog, CatalogEntry, read_catalog, sync_catalog, write_catalog
@@ -200,15 +201,10 @@ def decide(
             was = english_written_for(states[string_id])
             if was is not None and not english_changed_ok:
                 problems.append(Problem(*where, _english_changed_refusal(string_id, was, states[string_id].english)))
-            for finding in checks.errors_of(findings):
-                problems.append(Problem(*where, f"{string_id}: cannot approve: {finding.message} [{finding.check}]"))
-            if states[string_id].state is not State.APPROVED:
-                acknowledged[string_id], refused = _acknowledgements(string_id, findings, acknowledge)
-                problems += [Problem(*where, message) for message in refused]
-    if action == "reject" and not reason.strip():
-        problems.append(Problem(catalog.path, None, "a reason is required to reject"))
-    if problems:
-        raise ContentError(problems)
+            approved = states[string_id].state is State.APPROVED
+            acknowledged[string_id], refusals = _approval_refusals(string_id, findings, acknowledge, approved)
+            problems += [Problem(*where, message) for _, message in refusals]
+    _raise_refusals(problems, action, reason, catalog.path)
 
     texts = {i: catalog.translation(i) for i in string_ids}
     decisions, unchanged = _new_decisions(source, ledger, states, texts, key, signer, action, now, reason, acknowledged)
@@ -282,16 +278,14 @@ def _decide_english(
             problems.append(Problem(source.project.source, None, f"{string_id}: no such string"))
         elif action == "approve":
             findings = [f for f in source_findings if f.string_id == string_id]
-            for finding in checks.errors_of(findings):
-                problems.append(Problem(finding.path or source.strings[string_id].path, finding.line, f"{string_id}: cannot approve: {finding.message} [{finding.check}]"))
-            if states[string_id].state is not State.APPROVED:
-                string = source.strings[string_id]
-                acknowledged[string_id], refused = _acknowledgements(string_id, findings, acknowledge)
-                problems += [Problem(string.path, string.line, message) for message in refused]
-    if action == "reject" and not reason.strip():
-        problems.append(Problem(ledger.path, None, "a reason is required to reject"))
-    if problems:
-        raise ContentError(problems)
+            string, approved = source.strings[string_id], states[string_id].state is State.APPROVED
+            acknowledged[string_id], refusals = _approval_refusals(string_id, findings, acknowledge, approved)
+            # An error is shown where the source check found it; a warning not acknowledged, at the string.
+            problems += [
+                Problem(f.path or string.path, f.line, message) if f.severity == checks.ERROR else Problem(string.path, string.line, message)
+                for f, message in refusals
+            ]
+    _raise_refusals(problems, action, reason, ledger.path)
     texts = {i: source.english(i) for i in string_ids}
     decisions, unchanged = _new_decisions(source, ledger, states, texts, key, reviewer, action, now, reason, acknowledged)
     if decisions:
@@ -312,18 +306,30 @@ def _check_acknowledgeable(source: Source, language: str, acknowledge: Collectio
         raise ContentError(problems, unusable=True)
 
 
-def _acknowledgements(
-    string_id: str, findings: list[checks.Finding], acknowledge: Collection[str]
-) -> tuple[tuple[Acknowledgement, ...], list[str]]:
-    """The string's warnings the reviewer acknowledged, and a refusal message for each one they did not."""
+def _approval_refusals(
+    string_id: str, findings: list[checks.Finding], acknowledge: Collection[str], approved: bool
+) -> tuple[tuple[Acknowledgement, ...], list[tuple[checks.Finding, str]]]:
+    """What a string's check findings do to approving it: the warnings the reviewer acknowledged, and a refusal
+    message, with its finding, for each error and (unless the string is approved already) each warning not acknowledged."""
+    refusals = [(f, f"{string_id}: cannot approve: {f.message} [{f.check}]") for f in checks.errors_of(findings)]
+    if approved:
+        return (), refusals
     warnings = [f for f in findings if f.severity == checks.WARNING]
     accepted = tuple(Acknowledgement(f.check, f.message) for f in warnings if f.check in acknowledge)
-    refused = [
-        f"{string_id}: cannot approve without acknowledging the warning: {f.message} [{f.check}] (once read, acknowledge it: --acknowledge {f.check}, or y in review)"
+    refusals += [
+        (f, f"{string_id}: cannot approve without acknowledging the warning: {f.message} [{f.check}] (once read, acknowledge it: --acknowledge {f.check}, or y in review)")
         for f in warnings
         if f.check not in acknowledge
     ]
-    return accepted, refused
+    return accepted, refusals
+
+
+def _raise_refusals(problems: list[Problem], action: str, reason: str, where: Path) -> None:
+    """Refuse the whole decision (ContentError) if any string was refused, or a rejection gives no reason (reported at `where`)."""
+    if action == "reject" and not reason.strip():
+        problems = [*problems, Problem(where, None, "a reason is required to reject")]
+    if problems:
+        raise ContentError(problems)
 
 
 def signer_name(source: Source, key: SigningKey, language: str, claimed: str | None = None) -> str:

@@ -26,6 +26,7 @@ from phonenumbers import shortnumberinfo
 from pipeline import meaning, similarity, spans, textscan
 from pipeline.content import Language, Source, SourceString
 from pipeline.document import print_places
+from pipeline.errors import format_location
 from pipeline.hotlines import EU_MEMBERS, Hotline, published_numbers
 from pipeline.ignorables import is_default_ignorable
 
@@ -79,15 +80,7 @@ class Finding:
     language: str = ""
 
     def format(self, root: Path | None = None) -> str:
-        where = ""
-        if self.path is not None:
-            path = self.path
-            if root is not None:
-                try:
-                    path = path.relative_to(root)
-                except ValueError:
-                    pass
-            where = f"{path}:{self.line}: " if self.line else f"{path}: "
+        where = "" if self.path is None else f"{format_location(self.path, self.line, root)}: "
         subject = f"{self.language}: {self.string_id}: " if self.language else (f"{self.string_id}: " if self.string_id else "")
         return f"{where}{self.severity}: {subject}{self.message} [{self.check}]"
 

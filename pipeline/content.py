@@ -26,7 +26,7 @@ from pipeline.hotlines import (
 from pipeline.meaning import Lexicon, read_invariants, read_lexicons
 from pipeline.project import Project
 from pipeline.spans import find_placeholders
-from pipeline.yamlfile import Node, read_yaml, unknown_keys
+from pipeline.yamlfile import Node, each_mapping, read_yaml, unknown_keys
 
 TOPICS = ("risk", "signs", "response", "naloxone", "help", "recovery")
 SECTION_STYLES = ("list", "steps")
@@ -233,6 +233,35 @@ def _list(path: Path, node: Node, key: str, what: str, problems: Collector) -> l
     return value
 
 
+def _read_id(path: Path, raw: Node, kind: str, rule: str, problems: Collector, prefix: str = "") -> str | None:
+    """The id of a fact block or template string: lower-case words starting with `prefix`;
+    any other is reported as `KIND id 'ID' RULE` and gives None (the entry is skipped)."""
+    value = _text(raw.get("id"))
+    if ID_RE.match(value) and value.startswith(prefix):
+        return value
+    problems.add(path, raw.line_of("id"), f"{kind} id {value!r} {rule}")
+    return None
+
+
+def _read_text(path: Path, raw: Node, what: str, problems: Collector) -> str:
+    """The `text` of a fact block or template string; text that is missing or empty is reported."""
+    text = _string(path, raw, "text", what, problems)
+    if not text and not isinstance(raw.get("text"), (list, dict)):  # a list or mapping is reported by _string
+        problems.add(path, raw.line_of("text"), f"{what}: text is empty")
+    return text
+
+
+def _read_regions(path: Path, raw: Node, what: str, problems: Collector) -> frozenset[str] | None:
+    """The regions a fact block or string is limited to (None: every region); anything but a list of codes is reported."""
+    regions = raw.get("regions")
+    if regions is None:
+        return None
+    if not (isinstance(regions, list) and all(isinstance(r, str) for r in regions)):
+        problems.add(path, raw.line_of("regions"), f"{what}: regions must be a list of region codes")
+        return None
+    return frozenset(regions)
+
+
 def _date(value: object) -> dt.date | None:
     try:
         return dt.date.fromisoformat(_text(value))
@@ -260,22 +289,16 @@ def _read_facts(path: Path, problems: Collector) -> list[SourceString]:
         problems.add(path, 1, "expected a 'facts' list")
         return []
     facts = []
-    for raw in raw_facts:
-        if not isinstance(raw, Node):
-            problems.add(path, data.line_of("facts"), "each fact block must be a mapping")
-            continue
-        block_id = _text(raw.get("id"))
-        if not ID_RE.match(block_id):
-            problems.add(path, raw.line_of("id"), f"fact block id {block_id!r} must be lower-case words joined by '-'")
+    for raw in each_mapping(path, raw_facts, data.line_of("facts"), "each fact block must be a mapping", problems):
+        block_id = _read_id(path, raw, "fact block", "must be lower-case words joined by '-'", problems)
+        if block_id is None:
             continue
         _check_keys(path, raw, FACT_KEYS, problems, block_id)
         _check_keys(path, raw.get("review"), REVIEW_KEYS, problems, f"{block_id} review")
         topic = _text(raw.get("topic"))
         if topic not in TOPICS:
             problems.add(path, raw.line_of("topic"), f"{block_id}: topic must be one of {', '.join(TOPICS)}")
-        text = _string(path, raw, "text", block_id, problems)
-        if not text and not isinstance(raw.get("text"), (list, dict)):
-            problems.add(path, raw.line_of("text"), f"{block_id}: text is empty")
+        text = _read_text(path, raw, block_id, problems)
         citations = []
         for raw_citation in _list(path, raw, "citations", block_id, problems):
             if not isinstance(raw_citation, Node) or not _text(raw_citation.get("title")) or not _text(raw_citation.get("url")):
@@ -283,10 +306,7 @@ def _read_facts(path: Path, problems: Collector) -> list[SourceString]:
                 continue
             _check_keys(path, raw_citation, CITATION_KEYS, problems, f"{block_id} citation")
             citations.append(Citation(_text(raw_citation["title"]), _text(raw_citation["url"]), _text(raw_citation.get("note"))))
-        regions = raw.get("regions")
-        if regions is not None and not (isinstance(regions, list) and all(isinstance(r, str) for r in regions)):
-            problems.add(path, raw.line_of("regions"), f"{block_id}: regions must be a list of region codes")
-            regions = None
+        regions = _read_regions(path, raw, block_id, problems)
         facts.append(
             SourceString(
                 id=block_id,
@@ -298,7 +318,7 @@ def _read_facts(path: Path, problems: Collector) -> list[SourceString]:
                 topic=topic,
                 citations=tuple(citations),
                 review=_read_review(path, raw.get("review"), problems, raw.line_of("review")),
-                regions=frozenset(regions) if regions is not None else None,
+                regions=regions,
                 invariants=read_invariants(path, raw.get("invariants"), raw.line_of("invariants"), problems),
                 variant_of=_text(raw.get("variant_of")) or None,
             )
@@ -313,26 +333,17 @@ def _read_ui_strings(path: Path, problems: Collector) -> list[SourceString]:
         return []
     review = _read_review(path, data.get("review"), problems, data.line_of("review"))
     strings = []
-    for raw in data["strings"]:
-        if not isinstance(raw, Node):
-            problems.add(path, data.line_of("strings"), "each string must be a mapping")
-            continue
-        string_id = _text(raw.get("id"))
-        if not ID_RE.match(string_id) or not string_id.startswith("ui."):
-            problems.add(path, raw.line_of("id"), f"string id {string_id!r} must start with 'ui.' and use lower-case words")
+    for raw in each_mapping(path, data["strings"], data.line_of("strings"), "each string must be a mapping", problems):
+        string_id = _read_id(path, raw, "string", "must start with 'ui.' and use lower-case words", problems, prefix="ui.")
+        if string_id is None:
             continue
         _check_keys(path, raw, STRING_KEYS, problems, string_id)
-        text = _string(path, raw, "text", string_id, problems)
-        if not text and not isinstance(raw.get("text"), (list, dict)):
-            problems.add(path, raw.line_of("text"), f"{string_id}: text is empty")
+        text = _read_text(path, raw, string_id, problems)
         based_on = _list(path, raw, "based_on", string_id, problems)
         if not all(isinstance(item, str) for item in based_on):
             problems.add(path, raw.line_of("based_on"), f"{string_id}: based_on must be a list of fact block ids")
             based_on = []
-        regions = raw.get("regions")
-        if regions is not None and not (isinstance(regions, list) and all(isinstance(r, str) for r in regions)):
-            problems.add(path, raw.line_of("regions"), f"{string_id}: regions must be a list of region codes")
-            regions = None
+        regions = _read_regions(path, raw, string_id, problems)
         strings.append(
             SourceString(
                 id=string_id,
@@ -343,7 +354,7 @@ def _read_ui_strings(path: Path, problems: Collector) -> list[SourceString]:
                 line=raw.line_of("text"),
                 review=review,
                 based_on=tuple(str(item) for item in based_on),
-                regions=frozenset(regions) if regions is not None else None,
+                regions=regions,
                 variant_of=_text(raw.get("variant_of")) or None,
             )
         )
@@ -393,10 +404,9 @@ def _read_layouts(path: Path, problems: Collector) -> dict[str, Layout]:
         what = f"layout {name}"
         _check_keys(path, raw, LAYOUT_KEYS, problems, what)
         sections = []
-        for raw_section in _list(path, raw, "sections", what, problems):
-            if not isinstance(raw_section, Node):
-                problems.add(path, raw.line_of("sections"), f"{what}: each section must be a mapping with heading, style and blocks")
-                continue
+        raw_sections = _list(path, raw, "sections", what, problems)
+        not_mapping = f"{what}: each section must be a mapping with heading, style and blocks"
+        for raw_section in each_mapping(path, raw_sections, raw.line_of("sections"), not_mapping, problems):
             _check_keys(path, raw_section, SECTION_KEYS, problems, f"{what} section")
             style = _string(path, raw_section, "style", what, problems) or "list"
             if style not in SECTION_STYLES:
@@ -428,10 +438,7 @@ def _read_editions(path: Path, problems: Collector) -> dict[str, Edition]:
     if not isinstance(raw_editions, list):
         problems.add(path, 1, "expected an 'editions' list")
         return editions
-    for raw in raw_editions:
-        if not isinstance(raw, Node):
-            problems.add(path, data.line_of("editions"), "each edition must be a mapping")
-            continue
+    for raw in each_mapping(path, raw_editions, data.line_of("editions"), "each edition must be a mapping", problems):
         edition_id = _text(raw.get("id"))
         if not edition_id:
             problems.add(path, raw.line, "edition needs an id")

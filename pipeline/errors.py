@@ -6,6 +6,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def relative_path(path: Path, root: Path | None) -> Path:
+    """`path` relative to `root` when it lies below it (as messages show it); otherwise as it is."""
+    if root is not None:
+        try:
+            return path.relative_to(root)
+        except ValueError:
+            pass
+    return path
+
+
+def format_location(path: Path, line: int | None, root: Path | None = None) -> str:
+    """`path:line`, or `path` when the line is not known; the path relative to `root` when it lies below it."""
+    path = relative_path(path, root)
+    return f"{path}:{line}" if line else str(path)
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with an input file, located as precisely as we can."""
@@ -16,13 +32,7 @@ class Problem:
     severity: str = "error"  # "error" or "warning"
 
     def location(self, root: Path | None = None) -> str:
-        path = self.path
-        if root is not None:
-            try:
-                path = path.relative_to(root)
-            except ValueError:
-                pass
-        return f"{path}:{self.line}" if self.line else str(path)
+        return format_location(self.path, self.line, root)
 
     def format(self, root: Path | None = None) -> str:
         return f"{self.location(root)}: {self.message}"

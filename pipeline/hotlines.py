@@ -17,7 +17,7 @@ import phonenumbers
 
 from pipeline.errors import Collector
 from pipeline.spans import digits_of
-from pipeline.yamlfile import Node, read_yaml, unknown_keys
+from pipeline.yamlfile import Node, each_mapping, read_yaml, unknown_keys
 
 CATEGORIES = (
     "emergency",
@@ -238,10 +238,7 @@ def read_registry(path: Path, problems: Collector) -> Registry:
     if not isinstance(raw_regions, list):
         problems.add(path, data.line_of("regions"), "regions must be a list of {region, iso, entries}")
         raw_regions = []
-    for raw_region in raw_regions:
-        if not isinstance(raw_region, Node):
-            problems.add(path, data.line_of("regions"), "each region must be a mapping")
-            continue
+    for raw_region in each_mapping(path, raw_regions, data.line_of("regions"), "each region must be a mapping", problems):
         iso = _text(raw_region.get("iso"))
         if not re.fullmatch(r"[A-Z]{2}", iso):
             problems.add(path, raw_region.line_of("iso"), f"region iso must be two capital letters, not {iso!r}")

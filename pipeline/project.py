@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.errors import relative_path
 from pipeline.fsutil import guard_path
 
 
@@ -41,7 +42,4 @@ class Project:
         return guard_path(self.output.joinpath(*parts), self.output)
 
     def relative(self, path: Path) -> str:
-        try:
-            return str(path.relative_to(self.root))
-        except ValueError:
-            return str(path)
+        return str(relative_path(path, self.root))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from pipeline.errors import ContentError, Problem
+from pipeline.errors import Collector, ContentError, Problem
 from pipeline.fsutil import read_text_file
 
 
@@ -83,3 +84,12 @@ def unknown_keys(node: Node, allowed: tuple[str, ...]) -> list[tuple[int, str]]:
         hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(allowed)})"
         found.append((node.line_of(key), f"unknown key {key!r}{hint}"))
     return found
+
+
+def each_mapping(path: Path, items: Iterable[object], line: int, message: str, problems: Collector) -> Iterator[Node]:
+    """The mappings of a YAML list, in order; each other item is reported as `path:line: message` (`line`: the list's)."""
+    for item in items:
+        if isinstance(item, Node):
+            yield item
+        else:
+            problems.add(path, line, message)

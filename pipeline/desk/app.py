@@ -181,12 +181,19 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
             return string_view(request, 422 if exc.incomplete else 409, tuple(exc.messages), change.text, change.acknowledge)
         return _back_to(request, done)
 
-    async def api_check(request: Request) -> Response:
+    async def read_api_body(request: Request, expected: str) -> dict[str, Any] | Response:
+        """The JSON object a call from the desk's page sent; or, refusing the call, the response to send back."""
         if not guard.check_csrf(request.headers.get(CSRF_HEADER)):
             return _csrf_refused()
         body = await _json(request)
         if body is None:
-            return JSONResponse({"error": "expected a JSON object with a text"}, status_code=400)
+            return JSONResponse({"error": f"expected a JSON object with {expected}"}, status_code=400)
+        return body
+
+    async def api_check(request: Request) -> Response:
+        body = await read_api_body(request, "a text")
+        if isinstance(body, Response):
+            return body
         language, string_id = request.path_params["language"], request.path_params["string_id"]
         text = _clean(body.get("text", ""))
 
@@ -194,17 +201,15 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
             try:
                 findings = actions.check_text(desk.source(), language, string_id, text)
             except actions.ActionError as exc:
-                return JSONResponse({"error": "; ".join(exc.messages)}, status_code=404)
+                return _not_found_json(exc)
             return JSONResponse({"findings": [_finding_json(f) for f in findings], "errors": sum(f.severity == "error" for f in findings)})
 
         return await run_in_threadpool(work)
 
     async def api_preview(request: Request) -> Response:
-        if not guard.check_csrf(request.headers.get(CSRF_HEADER)):
-            return _csrf_refused()
-        body = await _json(request)
-        if body is None:
-            return JSONResponse({"error": "expected a JSON object with text, edition and format"}, status_code=400)
+        body = await read_api_body(request, "text, edition and format")
+        if isinstance(body, Response):
+            return body
         language, string_id = request.path_params["language"], request.path_params["string_id"]
         text, edition, format_name = _clean(body.get("text", "")), str(body.get("edition", "")), str(body.get("format", ""))
 
@@ -215,7 +220,7 @@ def create_app(desk: Desk, guard: Guard) -> Starlette:
                 stamp = actions.language_stamp(source, language)
                 result = desk.preview.preview(source, language, edition, format_name, string_id, text, stamp)
             except actions.ActionError as exc:
-                return JSONResponse({"error": "; ".join(exc.messages)}, status_code=404)
+                return _not_found_json(exc)
             return JSONResponse({
                 "pages": [{"number": p.number, "url": f"/preview/{result.key}/{p.number}.png", "width": p.width, "height": p.height}
                           for p in result.pages],
@@ -318,6 +323,11 @@ def _form_text(form: FormData, name: str) -> str | None:
     """A text field of a posted form; None when it is missing or is a file."""
     value = form.get(name)
     return value if isinstance(value, str) else None
+
+
+def _not_found_json(exc: actions.ActionError) -> JSONResponse:
+    """An API call about a language, string, edition or format the desk does not have."""
+    return JSONResponse({"error": "; ".join(exc.messages)}, status_code=404)
 
 
 def _finding_json(finding: actions.FindingView) -> dict[str, str]:
