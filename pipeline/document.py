@@ -184,6 +184,7 @@ class SectionPlan:
     heading: str
     style: str  # "list" or "steps"
     blocks: tuple[str, ...]
+    slots: tuple[str, ...]  # the layout's block each one prints for (a regional variant's base), for pictograms
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,10 +272,10 @@ def _sections(source: Source, layout: Layout, region: str, face: str | None) -> 
         if face is not None and (section.face or BACK) != face:
             continue
         # Each block as it prints here: its regional variant, else itself, else left out.
-        blocks = tuple(b for b in (source.for_region(b, region) for b in section.blocks) if b)
+        printed = [(slot, block) for slot in section.blocks if (block := source.for_region(slot, region))]
         heading = source.for_region(section.heading, region)
-        if blocks and heading:
-            sections.append(SectionPlan(heading, section.style, blocks))
+        if printed and heading:
+            sections.append(SectionPlan(heading, section.style, tuple(b for _, b in printed), tuple(s for s, _ in printed)))
     return tuple(sections)
 
 
