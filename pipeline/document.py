@@ -441,6 +441,7 @@ class PrintJob:
     unapproved: tuple[ProofRow, ...] = ()  # a proof's review page
     document_errors: tuple[str, ...] = ()  # check errors not about one of its strings (proofs)
     environment: str = ""  # digest of the render environment: templates, fonts, library versions
+    in_english: tuple[str, ...] = ()  # strings a translated proof prints in English: no translation yet
 
     @property
     def kind(self) -> str:
@@ -456,6 +457,7 @@ class PrintJob:
             "unapproved": [list(row) for row in self.unapproved],
             "document_errors": list(self.document_errors),
             "environment": self.environment,
+            "in_english": list(self.in_english),
         }
         text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -469,7 +471,9 @@ def make_job(
     unapproved: tuple[ProofRow, ...] = (),
     document_errors: tuple[str, ...] = (),
     environment: str = "",
+    in_english: tuple[str, ...] = (),
 ) -> PrintJob:
     """A job keeping only the texts the plan prints."""
     kept = {i: texts[i] for i in plan.string_ids if i in texts}
-    return PrintJob(plan, kept, proof, approvals, unapproved, document_errors, environment)
+    marked = tuple(i for i in plan.string_ids if i in set(in_english))
+    return PrintJob(plan, kept, proof, approvals, unapproved, document_errors, environment, marked)
