@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import checks
-from pipeline.approval import StringState, approved_texts, blocking_strings, language_states, proof_texts
+from pipeline.approval import ENGLISH, StringState, approved_texts, blocking_strings, language_states, proof_texts
 from pipeline.content import Edition, Source
 from pipeline.document import FORMATS, DocumentPlan, PrintJob, make_job, plan_document
 from pipeline.errors import RenderError
@@ -128,7 +128,8 @@ class Gate:
         )
         listed = {s.id for s in blocking}
         unlisted = tuple(f.format(self.source.project.root) for f in errors if f.string_id not in listed)
-        return make_job(plan, proof_texts(states), True, (), unapproved, unlisted, self.environment)
+        in_english = () if edition.language == ENGLISH else tuple(i for i in plan.string_ids if not states[i].translation)
+        return make_job(plan, proof_texts(states), True, (), unapproved, unlisted, self.environment, in_english)
 
 
 def final_path(source: Source, edition_id: str, format_name: str) -> Path:

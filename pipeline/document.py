@@ -184,6 +184,7 @@ class SectionPlan:
     heading: str
     style: str  # "list" or "steps"
     blocks: tuple[str, ...]
+    slots: tuple[str, ...]  # the layout's block each one prints for (a regional variant's base), for pictograms
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,10 +272,10 @@ def _sections(source: Source, layout: Layout, region: str, face: str | None) -> 
         if face is not None and (section.face or BACK) != face:
             continue
         # Each block as it prints here: its regional variant, else itself, else left out.
-        blocks = tuple(b for b in (source.for_region(b, region) for b in section.blocks) if b)
+        printed = [(slot, block) for slot in section.blocks if (block := source.for_region(slot, region))]
         heading = source.for_region(section.heading, region)
-        if blocks and heading:
-            sections.append(SectionPlan(heading, section.style, blocks))
+        if printed and heading:
+            sections.append(SectionPlan(heading, section.style, tuple(b for _, b in printed), tuple(s for s, _ in printed)))
     return tuple(sections)
 
 
@@ -440,6 +441,7 @@ class PrintJob:
     unapproved: tuple[ProofRow, ...] = ()  # a proof's review page
     document_errors: tuple[str, ...] = ()  # check errors not about one of its strings (proofs)
     environment: str = ""  # digest of the render environment: templates, fonts, library versions
+    in_english: tuple[str, ...] = ()  # strings a translated proof prints in English: no translation yet
 
     @property
     def kind(self) -> str:
@@ -455,6 +457,7 @@ class PrintJob:
             "unapproved": [list(row) for row in self.unapproved],
             "document_errors": list(self.document_errors),
             "environment": self.environment,
+            "in_english": list(self.in_english),
         }
         text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -468,7 +471,9 @@ def make_job(
     unapproved: tuple[ProofRow, ...] = (),
     document_errors: tuple[str, ...] = (),
     environment: str = "",
+    in_english: tuple[str, ...] = (),
 ) -> PrintJob:
     """A job keeping only the texts the plan prints."""
     kept = {i: texts[i] for i in plan.string_ids if i in texts}
-    return PrintJob(plan, kept, proof, approvals, unapproved, document_errors, environment)
+    marked = tuple(i for i in plan.string_ids if i in set(in_english))
+    return PrintJob(plan, kept, proof, approvals, unapproved, document_errors, environment, marked)

@@ -42,6 +42,21 @@ def test_the_plan_holds_regional_variants_qr_alt_and_imprint(source):
     assert card.format.min_text_pt == 7.0
 
 
+def test_a_regional_variant_keeps_the_pictogram_of_the_block_it_prints_for(source):
+    """The GB naloxone step (give-naloxone-gb) shows the naloxone pictogram, like the US one."""
+    from pipeline.render import compose_html
+
+    def step_icons(edition_id: str, format_name: str) -> int:
+        plan = plan_document(source, source.editions[edition_id], format_name)
+        english = {i: source.english(i) for i in plan.string_ids}
+        return compose_html(make_job(plan, english, proof=False), source.project.templates).count("step-icon")
+
+    gb = plan_document(source, source.editions["en-GB"], "flyer-a4")
+    steps = next(s for s in gb.front.sections if s.style == "steps")
+    assert "give-naloxone-gb" in steps.blocks and steps.slots[steps.blocks.index("give-naloxone-gb")] == "give-naloxone"
+    assert step_icons("en-GB", "flyer-a4") == step_icons("en-US", "flyer-letter") > 0
+
+
 def test_card_back_lists_the_lines_not_on_the_front(source):
     plan = plan_document(source, source.editions["en-US"], "card")
     assert plan.front.lines == (plan.front.call_line,)

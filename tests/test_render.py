@@ -407,6 +407,25 @@ def test_proof_of_a_card_that_does_not_fit_shows_the_problem(renderer, source, e
     assert all(PROOF_MARK in flat(page) for page in pdf_pages(proof.pdf))
 
 
+def test_a_translated_proof_outlines_what_it_prints_in_english(source, renderer):
+    """A string with no translation yet prints in English on a proof: outlined on the page, named on the review page."""
+    from pipeline.approval import language_states
+    from pipeline.build import Gate
+    from pipeline.render import compose_html
+
+    gate = Gate(source)
+    job = gate.proof_job(source.editions["es-US"], "card")
+    states = language_states(source, "es")
+    untranslated = {i for i in job.plan.string_ids if not states[i].translation}
+    assert untranslated and set(job.in_english) == untranslated
+    html = compose_html(job, source.project.templates)
+    assert set(re.findall(r'class="s [^"]*\bin-english\b[^"]*" data-string="([^"]+)"', html)) == untranslated
+    review = " ".join(flat(page) for page in pdf_pages(renderer.render_job(job).pdf)[2:])  # after the two faces
+    assert "printed in English" in review and all(i in review for i in untranslated)
+    english_proof = gate.proof_job(source.editions["en-US"], "card")
+    assert not english_proof.in_english and "in-english" not in compose_html(english_proof, source.project.templates)
+
+
 def test_sheet_card_that_does_not_fit_is_an_error(renderer, source, english):
     texts = dict(english, **{"signs-breathing-color": english["signs-breathing-color"] * 4})
     with pytest.raises(RenderError, match=r"en-US sheet-letter: the card back overflows its safe area .* by \d+\.\d mm"):

@@ -38,6 +38,7 @@ from pipeline.spans import PHONE_RE, PLACEHOLDER_RE, digits_of
 from pipeline.typography import format_local_date, tag_foreign_words, typeset
 
 QR_QUIET_ZONE = 4  # modules of white around a QR code
+IN_ENGLISH_CLASS = "in-english"  # a proof's string with no translation yet, printed in English (base.css outlines it)
 HIGHLIGHT_CLASS = "proof-highlight"  # a proof's string outlined for the review desk (base.css)
 STRING_TAGS = frozenset({"span", "p", "li", "h1", "h2", "h3", "div"})
 _INDENTATION_RE = re.compile(r"\n[ \t]+")
@@ -88,6 +89,8 @@ class _Texts:
         classes = f"s {css_class}".strip()
         if string_id == self.highlight:
             classes += f" {HIGHLIGHT_CLASS}"
+        if self.job.proof and string_id in self.job.in_english:
+            classes += f" {IN_ENGLISH_CLASS}"
         return Markup('<{0} class="{1}" data-string="{2}">{3}</{0}>').format(Markup(tag), classes, string_id, body)
 
     def plain(self, string_id: str) -> str:
@@ -205,6 +208,7 @@ class Composer:
             "qr": qr_svg(plan.qr, t.alt(plan.back.qr_alt) if plan.back.qr_alt else plan.qr) if plan.qr else None,
             "fit_problems": list(fit_problems),
             "document_errors": list(job.document_errors),  # check errors not tied to one string (proofs)
+            "in_english": list(job.in_english),
             "compact": compact,
         }
         try:
