@@ -66,6 +66,8 @@ class Gate:
         self.findings = [f for f in validate_cached(source, today or dt.date.today(), max_age_days, languages) if f.severity == checks.ERROR]
         self._states: dict[str, dict[str, StringState]] = {}
         self._plans: dict[tuple[str, str], DocumentPlan] = {}
+        self._jobs: dict[tuple[str, str, bool], PrintJob] = {}
+        self._ledgers: dict[str, Path] = {}  # one job (and one digest) per document and kind, per run
         self._environment: str | None = None
 
     @property
@@ -95,7 +97,9 @@ class Gate:
         ids = set(plan.string_ids)
         hotline_lines = {h.registry_line for h in plan.hotlines}
         registry = self.source.registry.path
-        ledger = self.source.project.ledger_path(edition.language)
+        if edition.language not in self._ledgers:
+            self._ledgers[edition.language] = self.source.project.ledger_path(edition.language)
+        ledger = self._ledgers[edition.language]
         return tuple(
             f for f in self.findings
             if (f.string_id in ids and f.language in ("", edition.language))
@@ -108,14 +112,26 @@ class Gate:
 
     def final_job(self, edition: Edition, format_name: str) -> PrintJob:
         """The job of a final: approved texts, and the ledger records approving them."""
+        key = (edition.id, format_name, False)
+        if key not in self._jobs:
+            self._jobs[key] = self._final_job(edition, format_name)
+        return self._jobs[key]
+
+    def proof_job(self, edition: Edition, format_name: str) -> PrintJob:
+        """The job of a proof: texts as they stand, the unapproved strings and the check errors listed."""
+        key = (edition.id, format_name, True)
+        if key not in self._jobs:
+            self._jobs[key] = self._proof_job(edition, format_name)
+        return self._jobs[key]
+
+    def _final_job(self, edition: Edition, format_name: str) -> PrintJob:
         plan = self.plan(edition, format_name)
         states = self.states(edition.language)
         decisions = [states[i].decision for i in plan.string_ids]
         approvals = tuple(d.hash if d is not None else "" for d in decisions)
         return make_job(plan, approved_texts(states), False, approvals, environment=self.environment)
 
-    def proof_job(self, edition: Edition, format_name: str) -> PrintJob:
-        """The job of a proof: texts as they stand, the unapproved strings and the check errors listed."""
+    def _proof_job(self, edition: Edition, format_name: str) -> PrintJob:
         plan = self.plan(edition, format_name)
         states = self.states(edition.language)
         blocking = self.unapproved(edition, format_name)
@@ -237,14 +253,14 @@ def render_pairs(
             continue
         plan_ = item.job.plan
         edition_id, format_name, kind = plan_.edition_id, plan_.format.name, item.job.kind
-        pdf, error = results[id(item)]
+        pdf, error, pages = results[id(item)]
         if error:
             _remove(item.path)
             remove_state(project, kind, edition_id, format_name)
             finished.append(RenderOutcome(edition_id, format_name, "failed", None, item.blocking, error, item.findings))
             continue
         write_atomic(item.path, pdf)
-        write_state(project, DocumentState(kind, edition_id, format_name, item.job.digest(), hashlib.sha256(pdf).hexdigest()))
+        write_state(project, DocumentState(kind, edition_id, format_name, item.job.digest(), hashlib.sha256(pdf).hexdigest(), pages))
         if not item.job.proof:  # an older proof no longer shows what prints
             _remove_proof(source, edition_id, format_name)
         finished.append(RenderOutcome(edition_id, format_name, kind, item.path, item.blocking, findings=item.findings, rendered=True))
@@ -275,20 +291,23 @@ def _start_worker(source: Source) -> None:
     _WORKER_RENDERER = Renderer(source)
 
 
-def _render_job(job: PrintJob) -> tuple[bytes, str]:
+Rendered = tuple[bytes, str, int]  # the PDF, or an error; its page count
+
+
+def _render_job(job: PrintJob) -> Rendered:
     assert _WORKER_RENDERER is not None
     try:
         document = _WORKER_RENDERER.render_job(job)
     except RenderError as exc:
-        return b"", str(exc)
-    return document.pdf, ""
+        return b"", str(exc), 0
+    return document.pdf, "", document.page_count
 
 
-def _render_group(jobs: list[PrintJob]) -> list[tuple[bytes, str]]:
+def _render_group(jobs: list[PrintJob]) -> list[Rendered]:
     return [_render_job(job) for job in jobs]
 
 
-def _run(source: Source, jobs: list[RenderJob], workers: int, progress: Progress) -> Iterator[tuple[bytes, str]]:
+def _run(source: Source, jobs: list[RenderJob], workers: int, progress: Progress) -> Iterator[Rendered]:
     """Render the jobs, yielding results in their order.
 
     One Renderer (fonts, parsed stylesheets) is made here and inherited by the
@@ -314,7 +333,7 @@ def _run(source: Source, jobs: list[RenderJob], workers: int, progress: Progress
         (sorted(group, key=lambda j: order.get(j.job.plan.format.kind, 3)) for group in groups.values()),
         key=lambda group: -sum(j.job.plan.format.cost for j in group),
     )
-    results: dict[int, tuple[bytes, str]] = {}
+    results: dict[int, Rendered] = {}
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context) as pool:
         futures = {pool.submit(_render_group, [j.job for j in batch]): batch for batch in batches}

@@ -20,6 +20,7 @@ import json
 import re
 import subprocess
 import zipfile
+import zlib
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -116,6 +117,7 @@ def build_bundle(source: Source, gate: Gate) -> Bundle:
     files = []
     problems = []
     payload: dict[str, bytes] = {}
+    pages: dict[str, int] = {}
     for edition in source.editions.values():
         for format_name in edition.formats:
             path = final_path(source, edition.id, format_name)
@@ -135,21 +137,41 @@ def build_bundle(source: Source, gate: Gate) -> Bundle:
                 continue
             name = f"{edition.id}/{format_name}.pdf"
             payload[name] = data
+            pages[name] = state.pages
             files.append(manifest_entry(source, job.plan, name, data, gate.states(edition.language)))
     if problems:
         # An old release no longer matches the content: take it away rather than leave it to be shipped.
         withdraw(guard_path(release, project.output))
         raise ContentError(problems)
     manifest_text = json.dumps(build_manifest(source, files), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    notes = print_shop_notes(files, pages)
+    if _release_is_current(release, manifest_text, notes, payload):
+        return Bundle(release / "manifest.json", release / "outreach-release.zip", len(files))  # nothing to write
     # Built complete beside the old release, then swapped in at once: a killed run leaves one or the other.
     staging = make_staging(guard_path(release, project.output))
     for name, data in payload.items():
         write_atomic(guard_path(staging / _member_name(name), staging), data)
     write_atomic(staging / "manifest.json", manifest_text)
-    write_atomic(staging / "PRINT-SHOP.txt", print_shop_notes(files, payload))
+    write_atomic(staging / "PRINT-SHOP.txt", notes)
     write_atomic(staging / "outreach-release.zip", _zip({**payload, "manifest.json": manifest_text.encode()}))
     swap_in(staging, release)
     return Bundle(release / "manifest.json", release / "outreach-release.zip", len(files))
+
+
+def _release_is_current(release: Path, manifest_text: str, notes: str, payload: dict[str, bytes]) -> bool:
+    """Whether the release on disk is the one these finals make: the same manifest and notes, the same
+    files, and a zip holding exactly them (names and CRC-32s). Then a build with nothing changed writes nothing."""
+    try:
+        if any((release / name).read_text(encoding="utf-8") != text for name, text in (("manifest.json", manifest_text), ("PRINT-SHOP.txt", notes))):
+            return False
+        if any((release / _member_name(name)).read_bytes() != data for name, data in payload.items()):
+            return False
+        members = {**payload, "manifest.json": manifest_text.encode()}
+        with zipfile.ZipFile(release / "outreach-release.zip") as archive:
+            found = {info.filename: info.CRC for info in archive.infolist()}
+    except (OSError, UnicodeDecodeError, zipfile.BadZipFile):
+        return False
+    return found == {name: zlib.crc32(data) for name, data in members.items()}
 
 
 def ledger_heads(source: Source) -> dict[str, str]:
@@ -171,16 +193,15 @@ def required_not_final(source: Source, gate: Gate) -> list[Problem]:
     return problems
 
 
-def print_shop_notes(files: list[dict[str, object]], payload: dict[str, bytes] | None = None) -> str:
-    """PRINT-SHOP.txt: for each released file its trim, bleed, pages, duplex flip edge, colour profile and stock."""
-    import pikepdf
+def print_shop_notes(files: list[dict[str, object]], pages: dict[str, int] | None = None) -> str:
+    """PRINT-SHOP.txt: for each released file its trim, bleed, pages, duplex flip edge, colour profile and stock.
 
-    def pages(item: dict[str, object]) -> str:
-        data = (payload or {}).get(str(item["path"]))
-        if data is None:
-            return str(FORMATS[str(item["format"])].pages or "?")
-        with pikepdf.open(BytesIO(data)) as pdf:
-            return str(len(pdf.pages))
+    `pages`: each file's page count (from the build state), else the format's fixed count.
+    """
+
+    def page_count(item: dict[str, object]) -> str:
+        found = (pages or {}).get(str(item["path"]))
+        return str(found or FORMATS[str(item["format"])].pages or "?")
 
     stock = {"flyer": "uncoated offset 100-120 g/m2 (long-edge duplex)", "card": "coated card 300-350 g/m2, or laminated", "sheet": "coated card 250-300 g/m2, cut on the crop marks"}
     lines = ["Print-shop notes: every PDF is PDF/X-4 with the output intent below; black text is 100% K.", ""]
@@ -189,7 +210,7 @@ def print_shop_notes(files: list[dict[str, object]], payload: dict[str, bytes] |
         width, height = spec.page_mm
         flip = "long edge" if spec.kind in ("flyer", "sheet") else "short edge (back page upright)"
         lines.append(
-            f"{item['path']}: trim {width:g} x {height:g} mm; bleed {spec.bleed_mm:g} mm; pages {pages(item)}; "
+            f"{item['path']}: trim {width:g} x {height:g} mm; bleed {spec.bleed_mm:g} mm; pages {page_count(item)}; "
             f"duplex flip {flip}; colour profile {PROFILE_NAME} ({OUTPUT_CONDITION}); stock {stock[spec.kind]}"
         )
     return "\n".join(lines) + "\n"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import click
 
 from pipeline.document import FORMAT_NAMES
-from pipeline.errors import ContentError, RenderError
+from pipeline.errors import ContentError, ModelError, RenderError
 from pipeline.project import Project
 
 if TYPE_CHECKING:
@@ -52,8 +52,6 @@ def report_errors(function: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from pipeline.models import ModelError
-
         try:
             return function(*args, **kwargs)
         except ContentError as exc:

@@ -26,6 +26,7 @@ for the format names.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -254,7 +255,26 @@ class DocumentPlan:
         return dict(self.fills).get(name)
 
     def to_json(self) -> dict[str, object]:
-        return dataclasses.asdict(self)
+        """The plan as JSON-ready values (dataclasses.asdict's, without its deep copies: a no-change build
+        works out every document's digest)."""
+        plain = _plain(self)
+        assert isinstance(plain, dict)
+        return plain
+
+
+@functools.lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def _plain(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 def _hotline_plan(entry: Hotline) -> HotlinePlan:
@@ -430,7 +450,7 @@ def print_places(source: Source) -> dict[str, set[str]]:
 ProofRow = tuple[str, str, str, str]  # string id, state, text as it stands, its check errors
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PrintJob:
     """A plan with its texts: everything the renderer needs, and nothing else."""
 
@@ -448,7 +468,14 @@ class PrintJob:
         return "proof" if self.proof else "final"
 
     def digest(self) -> str:
-        """SHA-256 over everything that decides the bytes of this document."""
+        """SHA-256 over everything that decides the bytes of this document (worked out once per job)."""
+        cached: str | None = self.__dict__.get("_digest_cache")
+        if cached is None:
+            cached = self._compute_digest()
+            object.__setattr__(self, "_digest_cache", cached)  # a cache beside the fields, not one of them
+        return cached
+
+    def _compute_digest(self) -> str:
         payload = {
             "plan": self.plan.to_json(),
             "texts": [[i, self.texts.get(i)] for i in self.plan.string_ids],

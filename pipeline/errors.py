@@ -75,3 +75,7 @@ class RenderError(Exception):
 
 class FitError(RenderError):
     """Text that does not fit its space: refused for a final, reported on a proof's review page."""
+
+
+class ModelError(Exception):
+    """A model could not be installed, found or removed; the message says why."""

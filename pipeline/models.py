@@ -20,6 +20,8 @@ from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.errors import ModelError
+
 DEFAULT_INDEX = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/"
 MISSING_MODEL_HELP = (
     "No Argos model translates {from_code} to {to_code}. Install one with\n"
@@ -27,10 +29,6 @@ MISSING_MODEL_HELP = (
     "(an .argosmodel file copied from a connected machine), or, with network access,\n"
     "  outreach models install --from-index {from_code} {to_code}"
 )
-
-
-class ModelError(Exception):
-    """A model could not be installed, found or removed; the message says why."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,10 +45,12 @@ class DocumentState:
     format: str
     digest: str  # of the print job
     sha256: str  # of the PDF written
+    pages: int  # its page count (for the print shop's notes)
 
     def to_json(self) -> str:
         return json.dumps(
-            {"kind": self.kind, "edition": self.edition, "format": self.format, "digest": self.digest, "sha256": self.sha256},
+            {"kind": self.kind, "edition": self.edition, "format": self.format, "digest": self.digest, "sha256": self.sha256,
+             "pages": self.pages},
             indent=1, sort_keys=True,
         ) + "\n"
 
@@ -61,7 +63,7 @@ def read_state(project: Project, kind: str, edition_id: str, format_name: str) -
     """The recorded state of a document; None when there is none or it cannot be read."""
     try:
         data = json.loads(state_path(project, kind, edition_id, format_name).read_text(encoding="utf-8"))
-        state = DocumentState(data["kind"], data["edition"], data["format"], data["digest"], data["sha256"])
+        state = DocumentState(data["kind"], data["edition"], data["format"], data["digest"], data["sha256"], int(data["pages"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return state if (state.kind, state.edition, state.format) == (kind, edition_id, format_name) else None
@@ -112,14 +114,27 @@ def _versions() -> list[str]:
     return found
 
 
-def _fonts() -> list[str]:
-    """Every font file fontconfig knows, with its size and modification time."""
+def _list_fonts() -> subprocess.Popen[str] | None:
+    """fc-list started (it runs while the caller hashes templates and code); None if it cannot run."""
     try:
-        listing = subprocess.run(["fc-list", "--format", "%{file}\n"], capture_output=True, text=True, check=True, timeout=60).stdout
-    except (OSError, subprocess.SubprocessError):
+        return subprocess.Popen(["fc-list", "--format", "%{file}\n"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    except OSError:
+        return None
+
+
+def _fonts(listing: subprocess.Popen[str] | None) -> list[str]:
+    """Every font file fontconfig knows, with its size and modification time."""
+    if listing is None:
+        return ["fc-list unavailable"]
+    try:
+        output, _ = listing.communicate(timeout=60)
+    except subprocess.SubprocessError:
+        listing.kill()
+        return ["fc-list unavailable"]
+    if listing.returncode != 0:
         return ["fc-list unavailable"]
     found = []
-    for name in sorted(set(listing.splitlines())):
+    for name in sorted(set(output.splitlines())):
         try:
             info = Path(name).stat()
         except OSError:
@@ -130,6 +145,7 @@ def _fonts() -> list[str]:
 
 def render_environment(project: Project) -> str:
     """Digest of everything besides the job that decides a PDF's bytes (compute it once per run)."""
+    listing = _list_fonts()
     digest = hashlib.sha256()
     if project.templates.is_dir():
         _hash_tree(digest, project.templates, "templates")
@@ -139,5 +155,5 @@ def render_environment(project: Project) -> str:
         digest.update(b"profile\0" + PROFILE_PATH.read_bytes() + b"\0")
     except OSError:
         digest.update(b"profile missing\0")
-    digest.update("\n".join([*_versions(), *_fonts()]).encode())
+    digest.update("\n".join([*_versions(), *_fonts(listing)]).encode())
     return digest.hexdigest()

@@ -20,7 +20,6 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
-from confusable_homoglyphs import categories, confusables
 
 if TYPE_CHECKING:
     from lingua import Language, LanguageDetector
@@ -130,7 +129,15 @@ def latin_runs(text: str, ignore: tuple[str, ...] = (), words: int = 3) -> list[
 
 @functools.lru_cache(maxsize=8192)
 def _alias(char: str) -> str:
+    from confusable_homoglyphs import categories  # loads its tables (and urllib) on import: only when a check runs
+
     return str(categories.alias(char))
+
+
+def _confusable(char: str, script_alias: str) -> bool:
+    from confusable_homoglyphs import confusables
+
+    return bool(confusables.is_confusable(char, preferred_aliases=[script_alias]))
 
 
 def _scripts(word: str) -> set[str]:
@@ -153,7 +160,7 @@ def mixed_script_words(text: str, script_alias: str) -> list[tuple[str, str]]:
             and script_alias in ("LATIN", "CYRILLIC", "GREEK")
             and scripts != {script_alias}
             and scripts <= {"CYRILLIC", "GREEK", "LATIN", "ARMENIAN", "CHEROKEE", "COPTIC"}
-            and all(confusables.is_confusable(ch, preferred_aliases=[script_alias]) for ch in word if ch.isalpha())
+            and all(_confusable(ch, script_alias) for ch in word if ch.isalpha())
         ):
             found.append((word, next(iter(scripts)) + " letters that look " + script_alias))
     return found

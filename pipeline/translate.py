@@ -27,7 +27,8 @@ from pipeline.catalog import Catalog, read_catalog, sync_catalog, write_catalog
 from pipeline.content import Source
 from pipeline.ledger import read_ledger
 from pipeline.lock import holding_project_lock
-from pipeline.models import MISSING_MODEL_HELP, NO_TRANSLATE_EXTRA, ModelError, ModelInfo, find_model
+from pipeline.errors import ModelError
+from pipeline.models import MISSING_MODEL_HELP, NO_TRANSLATE_EXTRA, ModelInfo, find_model
 from pipeline.spans import Span, protected_spans
 
 TOKEN_RE = re.compile(r"\[\s*(\d+)\s*\]")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import io
 import re
 import shutil
 import subprocess
 import sys
+import zipfile
 
 import polib
 import pytest
@@ -135,6 +137,29 @@ def test_print_shop_notes_come_and_go_with_the_release(built):
     assert not notes.exists()  # withdrawn with the rest of the release
 
 
+def test_a_current_release_is_left_alone_and_a_tampered_one_made_again(built):
+    """A build with nothing changed writes no release file; one whose zip or notes were touched is made anew."""
+    release = built / "output" / "release"
+    files = sorted(p for p in release.rglob("*") if p.is_file())
+    before = {p: (p.stat().st_mtime_ns, p.stat().st_ino) for p in files}
+    assert run(built, "build").exit_code == 0
+    assert {p: (p.stat().st_mtime_ns, p.stat().st_ino) for p in files} == before
+    archive = release / "outreach-release.zip"
+    good = archive.read_bytes()
+    for touched, text in ((archive, None), (archive, "damaged"), (release / "PRINT-SHOP.txt", "pages 9")):
+        if text is None:  # a sound zip whose manifest says something else
+            with zipfile.ZipFile(io.BytesIO(good)) as old, zipfile.ZipFile(touched, "w") as new:
+                for info in old.infolist():
+                    data = old.read(info)
+                    new.writestr(info, data.replace(b"outreach", b"0utreach") if info.filename == "manifest.json" else data)
+        elif text == "damaged":
+            touched.write_bytes(good[:-40] + bytes(40))
+        else:
+            touched.write_text(touched.read_text().replace("pages 2", text))
+        assert run(built, "build").exit_code == 0
+        assert archive.read_bytes() == good and "pages 9" not in (release / "PRINT-SHOP.txt").read_text()
+
+
 def test_release_fails_while_a_required_edition_is_not_final(built):
     assert run(built, "bundle", "--release").exit_code == 0  # en-US is required, and final
     editions = built / "source" / "editions.yaml"
@@ -212,7 +237,8 @@ def test_the_render_environment_covers_the_code_that_decides_bytes(tmp_path, mon
     package = tmp_path / "pipeline"
     shutil.copytree(state.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(state, "PACKAGE", package)
-    monkeypatch.setattr(state, "_fonts", lambda: ["fonts"])
+    monkeypatch.setattr(state, "_list_fonts", lambda: None)
+    monkeypatch.setattr(state, "_fonts", lambda listing: ["fonts"])
     project = Project(tmp_path / "project")
     before = state.render_environment(project)
     assert state.render_environment(project) == before  # quiet: nothing changed, same digest
@@ -224,7 +250,8 @@ def test_the_render_environment_covers_the_code_that_decides_bytes(tmp_path, mon
 def test_the_render_environment_covers_the_output_profile(tmp_path, monkeypatch):
     from pipeline import state
 
-    monkeypatch.setattr(state, "_fonts", lambda: ["fonts"])
+    monkeypatch.setattr(state, "_list_fonts", lambda: None)
+    monkeypatch.setattr(state, "_fonts", lambda listing: ["fonts"])
     project = Project(tmp_path)
     profile = tmp_path / "profile.icc"
     profile.write_bytes(b"one")
