@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import logging
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from pipeline.project import Project
 if TYPE_CHECKING:
     from pipeline.build import RenderOutcome
     from pipeline.content import Source
+    from pipeline.ledger import Ledger
     from pipeline.signing import SigningKey
 
 log = logging.getLogger("outreach")
@@ -424,10 +426,18 @@ def reject(ctx: Context, language: str, ids: tuple[str, ...], reviewer: str | No
 @main.command()
 @click.argument("language")
 @click.argument("string_id", required=False)
+@click.option("--export-signatures", "export_folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Instead, write each record's signed bytes (.msg) and signature (.sig), an allowed_signers file "
+                   "and verify.sh to this folder, to check with `ssh-keygen -Y verify` and no outreach code.")
 @pass_context
 @report_errors
-def history(ctx: Context, language: str, string_id: str | None) -> None:
-    """The audit trail: who approved or rejected which wording, when."""
+def history(ctx: Context, language: str, string_id: str | None, export_folder: Path | None) -> None:
+    """The audit trail: who approved or rejected which wording, when.
+
+    With --export-signatures DIR, writes instead what an auditor needs to check
+    each record's signature with `ssh-keygen -Y verify` alone (see README,
+    "Checking a signature with OpenSSH").
+    """
     from pipeline.ledger import read_ledger
 
     if language != "en":
@@ -436,6 +446,9 @@ def history(ctx: Context, language: str, string_id: str | None) -> None:
         raise click.BadParameter(f"no such string {string_id!r}", param_hint="STRING_ID")
 
     ledger = read_ledger(ctx.project, language)
+    if export_folder is not None:
+        _export_signatures(ctx, ledger, export_folder, string_id)
+        return
     for problem in ledger.problems:
         click.echo(f"{problem.severity}: {problem.format(ctx.project.root)}", err=True)
     if not ledger.history(string_id):
@@ -452,6 +465,23 @@ def history(ctx: Context, language: str, string_id: str | None) -> None:
             click.echo(f"    acknowledged warning: {item.message} [{item.check}]")
     if any(p.severity == "error" for p in ledger.problems):
         sys.exit(1)
+
+
+def _export_signatures(ctx: Context, ledger: "Ledger", folder: Path, string_id: str | None) -> None:
+    from pipeline.ledger import export_signatures
+    from pipeline.reviewers import read_reviewers
+    from pipeline.signing import NAMESPACE
+
+    done = export_signatures(ledger, read_reviewers(ctx.project), folder, string_id)
+    for record in done.exported:
+        decision = record.decision
+        click.echo(f"{record.signature.name}  {decision.action:7}  {decision.string_id}  by {decision.reviewer}")
+    for line in done.skipped_summary:
+        click.echo(f"skipped {line}")
+    click.echo(f"{len(done.exported)} signatures written to {done.folder}; check them all with `sh {shlex.quote(str(done.script))}`, or one:")
+    first = done.exported[0]
+    click.echo(f"    cd {shlex.quote(str(done.folder))} && ssh-keygen -Y verify -f allowed_signers -I {shlex.quote(first.decision.reviewer)} "
+               f"-n {NAMESPACE} -s {first.signature.name} < {first.message.name}")
 
 
 # ------------------------------------------------------------------ render and release

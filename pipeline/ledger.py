@@ -12,6 +12,10 @@ that key is listed for its language in source/reviewers.yaml. An unsigned,
 altered or forged record breaks the ledger from that record on; a record whose
 key is no longer listed is kept but approves nothing (it is revoked).
 Records removed from the end are caught by pipeline.anchor against git.
+
+New records are signed in OpenSSH's SSHSIG format; `export_signatures` writes
+each one's signed bytes, its signature and the listed reviewers as files that
+`ssh-keygen -Y verify` checks on its own (docs/ledger-signatures.md).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import shlex
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,7 +33,7 @@ from pipeline.errors import ContentError, Problem
 from pipeline.fsutil import read_text_file, write_atomic
 from pipeline.project import Project
 from pipeline.reviewers import Reviewers, read_reviewers
-from pipeline.signing import SigningKey, fingerprint, verify
+from pipeline.signing import NAMESPACE, SigningKey, armor, fingerprint, is_sshsig, signature_problem, verify
 
 GENESIS = "0" * 64
 ACTIONS = ("approve", "reject")
@@ -63,7 +68,7 @@ class Decision:
     previous: str  # hash of the record before, GENESIS for the first
     hash: str  # sha256 of every field but the hash and the signature
     key: str = ""  # the signer's public key, "ssh-ed25519 AAAA..."
-    signature: str = ""  # base64 Ed25519 signature of signed_message()
+    signature: str = ""  # base64 signature of signed_message(): SSHSIG, or raw Ed25519 in older records (pipeline.signing)
     # Warnings the reviewer acknowledged when approving. Hashed and signed when present;
     # records with none hash as they always did.
     acknowledged: tuple[Acknowledgement, ...] = ()
@@ -224,7 +229,8 @@ def _integrity_problem(decision: Decision, previous: str, language: str) -> str:
     if not decision.key or not decision.signature:
         return "unsigned ledger record: every record must be signed with its reviewer's key (see README, 'Setting up reviewers')"
     if not verify(decision.key, signed_message(fields), decision.signature):
-        return f"ledger record forged or altered: its signature does not verify with the key it names ({fingerprint(decision.key)})"
+        why = signature_problem(decision.key, signed_message(fields), decision.signature)
+        return f"ledger record forged or altered: its signature does not verify with the key it names ({fingerprint(decision.key)}): {why}"
     return ""
 
 
@@ -239,3 +245,90 @@ def append_decisions(ledger: Ledger, new: list[Decision]) -> Ledger:
     lines = [json.dumps(record_fields(asdict(d)), ensure_ascii=False, sort_keys=True) for d in new]
     write_atomic(ledger.path, existing + "".join(line + "\n" for line in lines))
     return Ledger(ledger.language, ledger.path, ledger.decisions + tuple(new), ledger.problems, ledger.revoked)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedRecord:
+    """One record written out for `ssh-keygen -Y verify`: its signed bytes and its signature."""
+
+    decision: Decision
+    message: Path  # exactly the bytes the signature covers (signed_message)
+    signature: Path  # the armored SSHSIG signature, as `ssh-keygen -Y sign` writes it
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureExport:
+    """What `export_signatures` wrote, and the records it left out with why."""
+
+    folder: Path
+    allowed_signers: Path
+    script: Path
+    exported: tuple[ExportedRecord, ...]
+    skipped: tuple[tuple[Decision, str], ...]
+
+    @property
+    def skipped_summary(self) -> list[str]:
+        return summarise_skipped(self.skipped)
+
+
+def summarise_skipped(skipped: tuple[tuple[Decision, str], ...] | list[tuple[Decision, str]]) -> list[str]:
+    """One line per reason a record was left out: the record itself if it alone, else how many."""
+    by_reason: dict[str, list[Decision]] = {}
+    for decision, why in skipped:
+        by_reason.setdefault(why, []).append(decision)
+    return [
+        f"{d[0].action} of {d[0].string_id} by {d[0].reviewer} [{d[0].hash[:12]}]: {why}" if len(d) == 1 else f"{len(d)} records: {why}"
+        for why, d in by_reason.items()
+    ]
+
+
+def export_signatures(ledger: Ledger, reviewers: Reviewers, folder: Path, string_id: str | None = None) -> SignatureExport:
+    """Write each valid SSHSIG-signed record of `ledger` (of one string, if given) to `folder` for OpenSSH.
+
+    Per record HASH12.msg (the signed bytes) and HASH12.sig (armored); one
+    allowed_signers file listing the reviewers source/reviewers.yaml lists for
+    the language now; verify.sh, one `ssh-keygen -Y verify` line per record.
+    Records signed in the older format, revoked ones and those whose reviewer's
+    name cannot be an OpenSSH principal are skipped. Nothing is written if the
+    ledger has errors or no record can be exported.
+    """
+    errors = [p for p in ledger.problems if p.severity == "error"]
+    if errors:
+        raise ContentError(errors)
+    signers = [r for r in reviewers.entries if r.may_review(ledger.language)]
+    chosen: list[Decision] = []
+    skipped: list[tuple[Decision, str]] = []
+    for decision in ledger.history(string_id):
+        signer = reviewers.by_key(decision.key)
+        if ledger.revocation(decision):
+            skipped.append((decision, ledger.revocation(decision)))
+        elif not is_sshsig(decision.signature):
+            skipped.append((decision, "signed in the older raw Ed25519 format, which only `outreach check` verifies"))
+        elif signer is not None and signer.principal_problem:
+            skipped.append((decision, f"{signer.name!r} cannot be named to ssh-keygen: {signer.principal_problem}"))
+        else:
+            chosen.append(decision)
+    if not chosen:
+        raise ContentError([Problem(ledger.path, None, "; ".join(["no record to export", *summarise_skipped(skipped)]))])
+    if folder.exists() and not folder.is_dir():
+        raise ContentError([Problem(folder, None, "not a folder")], unusable=True)
+    lines = [f"# Who may sign {ledger.language} ledger records: source/reviewers.yaml now, for `ssh-keygen -Y verify -f`."]
+    lines += [r.allowed_signers_line() for r in signers if not r.principal_problem]
+    script = ["#!/bin/sh", "# Checks each exported ledger record with OpenSSH alone; stops at the first that fails.", "set -e", 'cd "$(dirname "$0")"']
+    exported = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for decision in chosen:
+            name = decision.hash[:12]
+            message, signature = folder / f"{name}.msg", folder / f"{name}.sig"
+            write_atomic(message, signed_message(asdict(decision)))
+            write_atomic(signature, armor(decision.signature))
+            exported.append(ExportedRecord(decision, message, signature))
+            script.append(
+                f"ssh-keygen -Y verify -f allowed_signers -I {shlex.quote(decision.reviewer)} -n {NAMESPACE} -s {name}.sig < {name}.msg"
+            )
+        write_atomic(folder / "allowed_signers", "\n".join(lines) + "\n")
+        write_atomic(folder / "verify.sh", "\n".join(script) + "\n")
+    except OSError as exc:
+        raise ContentError([Problem(folder, None, f"cannot write the export: {exc.strerror or exc}")], unusable=True) from None
+    return SignatureExport(folder, folder / "allowed_signers", folder / "verify.sh", tuple(exported), tuple(skipped))

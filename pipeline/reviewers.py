@@ -8,6 +8,8 @@
 A ledger record counts only while its signing key is listed here for its
 language, so removing an entry (or a language from it) revokes that reviewer's
 approvals. `add_reviewer` appends an entry as text, keeping the file's comments.
+`allowed_signers_line` writes an entry as OpenSSH's `ssh-keygen -Y verify` reads
+it, so an auditor can check ledger signatures without this code.
 """
 
 from __future__ import annotations
@@ -20,12 +22,16 @@ from pathlib import Path
 from pipeline.errors import Collector, ContentError, Problem
 from pipeline.fsutil import write_atomic
 from pipeline.project import Project
-from pipeline.signing import fingerprint, parse_public_key
+from pipeline.signing import NAMESPACE, fingerprint, parse_public_key
 from pipeline.yamlfile import Node, parse_yaml, read_yaml, unknown_keys
 
 ALL = "all"
 ENTRY_KEYS = ("name", "languages", "key")
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+# Characters an OpenSSH allowed_signers principal cannot hold as plain text: it is written in
+# double quotes (no escape for one inside), read as a comma-separated list of patterns
+# where * and ? are wildcards and a leading ! negates.
+PRINCIPAL_SPECIAL = {'"': "a double quote", ",": "a comma", "*": "a '*' wildcard", "?": "a '?' wildcard"}
 HEADER = """\
 # Who may approve or reject which language's strings, by the public half of
 # their SSH Ed25519 key. See README, "Setting up reviewers".
@@ -46,6 +52,24 @@ class Reviewer:
 
     def may_review(self, language: str) -> bool:
         return ALL in self.languages or language in self.languages
+
+    @property
+    def principal_problem(self) -> str:
+        """Why this name cannot be an OpenSSH allowed_signers principal matching only itself ("" if it can)."""
+        for character, what in PRINCIPAL_SPECIAL.items():
+            if character in self.name:
+                return f"the name holds {what}"
+        if self.name.startswith("!"):
+            return "the name starts with '!' (a negation)"
+        if any(ord(character) < 0x20 or ord(character) == 0x7F for character in self.name):
+            return "the name holds a control character"
+        return ""
+
+    def allowed_signers_line(self) -> str:
+        """This reviewer as a line of an OpenSSH allowed_signers file, for ledger signatures only."""
+        if self.principal_problem:
+            raise ValueError(f"{self.name!r} cannot be an OpenSSH principal: {self.principal_problem}")
+        return f'"{self.name}" namespaces="{NAMESPACE}" {self.key}'
 
 
 @dataclass(frozen=True, slots=True)
