@@ -32,7 +32,7 @@ from pipeline import checks
 from pipeline.approval import ENGLISH, StringState, approved_texts, blocking_strings, language_states, proof_texts
 from pipeline.content import Edition, Source
 from pipeline.document import FORMATS, DocumentPlan, PrintJob, make_job, plan_document
-from pipeline.errors import RenderError
+from pipeline.errors import ContentError, Problem, RenderError
 from pipeline.fsutil import write_atomic
 from pipeline.lock import holding_project_lock
 from pipeline.state import DocumentState, is_current, remove_state, render_environment, write_state
@@ -58,12 +58,15 @@ class RenderOutcome:
 class Gate:
     """Decides whether a document may print as final: approvals, and no check error about it."""
 
-    def __init__(self, source: Source, today: dt.date | None = None, max_age_days: int = checks.DEFAULT_MAX_AGE_DAYS):
-        from pipeline.validate import validate_cached
-
+    def __init__(
+        self, source: Source, today: dt.date | None = None, max_age_days: int = checks.DEFAULT_MAX_AGE_DAYS,
+        findings: list[checks.Finding] | None = None,
+    ):
+        """`findings`: the project's check findings when already worked out (see `open_gate`)."""
         self.source = source
-        languages = sorted({e.language for e in source.editions.values()} - {"en"})
-        self.findings = [f for f in validate_cached(source, today or dt.date.today(), max_age_days, languages) if f.severity == checks.ERROR]
+        if findings is None:
+            findings = gate_findings(source, today or dt.date.today(), max_age_days)
+        self.findings = [f for f in findings if f.severity == checks.ERROR]
         self._states: dict[str, dict[str, StringState]] = {}
         self._plans: dict[tuple[str, str], DocumentPlan] = {}
         self._jobs: dict[tuple[str, str, bool], PrintJob] = {}
@@ -146,6 +149,42 @@ class Gate:
         unlisted = tuple(f.format(self.source.project.root) for f in errors if f.string_id not in listed)
         in_english = () if edition.language == ENGLISH else tuple(i for i in plan.string_ids if not states[i].translation)
         return make_job(plan, proof_texts(states), True, (), unapproved, unlisted, self.environment, in_english)
+
+
+def gate_findings(source: Source, today: dt.date, max_age_days: int = checks.DEFAULT_MAX_AGE_DAYS) -> list[checks.Finding]:
+    """What the checks find in the project, for the languages its editions print (cached by their inputs)."""
+    from pipeline.validate import validate_cached
+
+    languages = sorted({e.language for e in source.editions.values()} - {"en"})
+    return validate_cached(source, today, max_age_days, languages)
+
+
+def open_gate(source: Source) -> Gate:
+    """The gate of a build. When the checks must run afresh (an input changed since their results were
+    cached), they run in a forked process while this one gets the renderer ready (WeasyPrint's import,
+    fonts, stylesheets), so the two take the time of the longer; with the checks cached, neither waits
+    and WeasyPrint is imported only if something is laid out."""
+    from pipeline.validate import content_findings_cached
+
+    today = dt.date.today()
+    languages = sorted({e.language for e in source.editions.values()} - {"en"})
+    if content_findings_cached(source, today, checks.DEFAULT_MAX_AGE_DAYS, languages):
+        return Gate(source, today)
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        checking = pool.submit(_findings_or_problems, source, today)
+        _start_worker(source)
+        found, problems, unusable = checking.result()
+    if problems:
+        raise ContentError(problems, unusable)
+    return Gate(source, today, findings=found)
+
+
+def _findings_or_problems(source: Source, today: dt.date) -> tuple[list[checks.Finding], list[Problem], bool]:
+    """`gate_findings` in a worker: a ContentError comes back as its problems (it does not pickle whole)."""
+    try:
+        return gate_findings(source, today), [], False
+    except ContentError as exc:
+        return [], exc.problems, exc.unusable
 
 
 def final_path(source: Source, edition_id: str, format_name: str) -> Path:
@@ -285,10 +324,12 @@ _WORKER_RENDERER: Renderer | None = None
 
 
 def _start_worker(source: Source) -> None:
+    """The renderer of this process (and of the workers it forks) for `source`, made once."""
     global _WORKER_RENDERER
     from pipeline.render import Renderer
 
-    _WORKER_RENDERER = Renderer(source)
+    if _WORKER_RENDERER is None or _WORKER_RENDERER.source is not source:
+        _WORKER_RENDERER = Renderer(source)
 
 
 Rendered = tuple[bytes, str, int]  # the PDF, or an error; its page count

@@ -616,13 +616,13 @@ def build(ctx: Context, workers: int | None, force: bool, shard_text: str | None
 
     Only documents whose inputs changed are laid out again.
     """
-    from pipeline.build import Gate, default_workers, plan, render_pairs, select_shard
+    from pipeline.build import default_workers, open_gate, plan, render_pairs, select_shard
     from pipeline.bundle import build_bundle
 
     source = ctx.source
     shard = _shard(shard_text)
     workers = workers or default_workers()
-    gate = Gate(source)
+    gate = open_gate(source)
     pairs = plan(source, list(source.editions), ())
     if shard:
         pairs = select_shard(source, pairs, *shard)

@@ -161,12 +161,15 @@ def validate_cached(
     return _content_findings_cached(source, today, max_age_days, languages) + disk_findings(source, since)
 
 
-def _content_findings_cached(source: Source, today: dt.date, max_age_days: int, languages: list[str] | None) -> list[checks.Finding]:
+def content_findings_cached(source: Source, today: dt.date, max_age_days: int, languages: list[str] | None) -> bool:
+    """Whether the content findings for these inputs are in the cache (so checking costs next to nothing)."""
+    return _cached_findings(source, _inputs_digest(source, today, max_age_days, languages)) is not None
+
+
+def _cached_findings(source: Source, key: str) -> list[checks.Finding] | None:
     root = source.project.root
-    cache = source.project.output / ".state" / "checks.json"
-    key = _inputs_digest(source, today, max_age_days, languages)
     try:
-        data = json.loads(cache.read_text(encoding="utf-8"))
+        data = json.loads(_cache_path(source).read_text(encoding="utf-8"))
         if data.get("key") == key:
             return [
                 checks.Finding(f["check"], f["severity"], f["message"], root / f["path"] if f["path"] is not None else None,
@@ -175,6 +178,20 @@ def _content_findings_cached(source: Source, today: dt.date, max_age_days: int, 
             ]
     except (OSError, ValueError, KeyError, TypeError):
         pass
+    return None
+
+
+def _cache_path(source: Source) -> Path:
+    return source.project.output / ".state" / "checks.json"
+
+
+def _content_findings_cached(source: Source, today: dt.date, max_age_days: int, languages: list[str] | None) -> list[checks.Finding]:
+    root = source.project.root
+    cache = _cache_path(source)
+    key = _inputs_digest(source, today, max_age_days, languages)
+    cached = _cached_findings(source, key)
+    if cached is not None:
+        return cached
     findings = content_findings(source, today, max_age_days, languages)
     rows = [
         {"check": f.check, "severity": f.severity, "message": f.message,

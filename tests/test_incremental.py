@@ -276,3 +276,16 @@ def test_the_version_code_changes_with_what_prints_and_only_with_that(cards):
     facts = cards / "source" / "facts.yaml"
     facts.write_text(facts.read_text(encoding="utf-8") + "\n# a note\n", encoding="utf-8")
     assert version() != before
+
+
+def test_checks_run_beside_the_renderer_warm_up_and_agree_with_the_gate(cards):
+    """With nothing cached the build's checks run in a forked process: same findings, same errors reported."""
+    from pipeline.build import Gate, open_gate
+
+    source = read_source(Project(cards))
+    assert open_gate(source).findings == Gate(source).findings  # the first ran them afresh, the second reads the cache
+    po = cards / "translations" / "es.po"
+    po.write_text(po.read_text(encoding="utf-8") + 'msgid "x\n', encoding="utf-8")
+    result = run(cards, "build")
+    assert result.exit_code == 2 and "translations/es.po:" in result.output and "cannot read PO file" in result.output
+    assert not (cards / "output" / "final").exists()
