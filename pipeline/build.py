@@ -352,9 +352,9 @@ def _run(source: Source, jobs: list[RenderJob], workers: int, progress: Progress
     """Render the jobs, yielding results in their order.
 
     One Renderer (fonts, parsed stylesheets) is made here and inherited by the
-    forked workers. Each worker takes all the documents of an edition at once,
-    its card before its sheet (the sheet then reuses the card's fit), heaviest
-    editions first.
+    forked workers. A worker takes an edition's card and sheet together, card
+    first (the sheet then takes the card's style), and every other document on
+    its own, heaviest first.
     """
     if not jobs:
         return
@@ -366,13 +366,15 @@ def _run(source: Source, jobs: list[RenderJob], workers: int, progress: Progress
             progress(done, total, job.label)
             yield result
         return
-    groups: dict[str, list[RenderJob]] = {}
+    # An edition's card and sheet go to one worker, card first (the sheet takes the style the card
+    # found); every other document is a batch of its own, so the workers end close together.
+    groups: dict[tuple[str, str], list[RenderJob]] = {}
     for job in jobs:
-        groups.setdefault(job.job.plan.edition_id, []).append(job)
-    order = {"card": 0, "sheet": 1, "flyer": 2}
+        plan = job.job.plan
+        groups.setdefault((plan.edition_id, "cards" if plan.format.kind in ("card", "sheet") else plan.format.name), []).append(job)
     batches = sorted(
-        (sorted(group, key=lambda j: order.get(j.job.plan.format.kind, 3)) for group in groups.values()),
-        key=lambda group: -sum(j.job.plan.format.cost for j in group),
+        (sorted(group, key=lambda j: j.job.plan.format.kind != "card") for group in groups.values()),
+        key=lambda group: (-sum(j.job.plan.format.cost for j in group), group[0].label),
     )
     results: dict[int, Rendered] = {}
     context = multiprocessing.get_context("fork")

@@ -71,7 +71,8 @@ class FormatSpec:
     pages: int | None = None  # exact number of pages the content must take (before a proof's review page)
     review_page_mm: tuple[float, float] = A4_MM  # the proof's last page(s)
     min_text_pt: float = 11.0  # no printed string may be set smaller
-    cost: float = 1.0  # relative layout time, for balancing shards
+    cost: float = 1.0  # relative render time, for balancing shards and workers (measured 2026-11-30: about
+    # alike; a card often lays out twice, regular then compact, and a sheet once, in its card's style)
 
     @property
     def page_css(self) -> str:
@@ -99,15 +100,15 @@ FORMATS: dict[str, FormatSpec] = {
         FormatSpec("flyer-letter", "flyer", "flyer.html.j2", _FLYER, LETTER_MM, pages=2, review_page_mm=LETTER_MM, cost=1.0),
         FormatSpec("flyer-a4", "flyer", "flyer.html.j2", _FLYER, A4_MM, pages=2, review_page_mm=A4_MM, cost=1.0),
         FormatSpec("flyer-letter-large", "flyer", "flyer.html.j2", (*_FLYER, "large.css"), LETTER_MM,
-                   review_page_mm=LETTER_MM, min_text_pt=18.0, cost=1.2),
+                   review_page_mm=LETTER_MM, min_text_pt=18.0, cost=1.0),
         FormatSpec("flyer-a4-large", "flyer", "flyer.html.j2", (*_FLYER, "large.css"), A4_MM,
-                   review_page_mm=A4_MM, min_text_pt=18.0, cost=1.2),
+                   review_page_mm=A4_MM, min_text_pt=18.0, cost=1.0),
         FormatSpec("card", "card", "card.html.j2", _CARD, CARD_MM, bleed_mm=CARD_BLEED_MM, pages=2,
-                   review_page_mm=A5_MM, min_text_pt=7.0, cost=0.6),
+                   review_page_mm=A5_MM, min_text_pt=7.0, cost=1.0),
         FormatSpec("sheet-letter", "sheet", "sheet.html.j2", (*_CARD, "sheet.css"), LETTER_MM, pages=2,
-                   review_page_mm=LETTER_MM, min_text_pt=7.0, cost=3.0),
+                   review_page_mm=LETTER_MM, min_text_pt=7.0, cost=0.9),
         FormatSpec("sheet-a4", "sheet", "sheet.html.j2", (*_CARD, "sheet.css"), A4_MM, pages=2,
-                   review_page_mm=A4_MM, min_text_pt=7.0, cost=3.0),
+                   review_page_mm=A4_MM, min_text_pt=7.0, cost=0.9),
     )
 }
 FORMAT_NAMES = tuple(FORMATS)
