@@ -19,7 +19,8 @@ is measured again and the rest handed out, for at most PASSES rounds (no layout
 in between, only arithmetic on boxes). Backgrounds and link areas, which
 WeasyPrint places when it lays a page out, are placed again on the pages that
 changed. The same input always gives the same gaps, so output stays
-byte-identical; the renderer checks the fit again afterwards.
+byte-identical. A spread that would leave a line past a foot raises SpreadError
+(the renderer then lays the document out again, unspread).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from weasyprint.layout.background import layout_backgrounds
 from pipeline.document import MM_PER_PX
 from pipeline.render.fit import box_children as _children  # the one way boxes are read (fit.py)
 from pipeline.render.fit import box_classes as _classes
+from pipeline.render.fit import boxes_with_class
 
 MAX_GAP_MM = {"card": 4.0, "sheet": 4.0, "flyer": 8.0, "large": 10.0}  # the most added under one item
 MAX_SECTION_GAP_MM = {"flyer": 12.0, "large": 24.0}  # the most added above a section that is not first on its page
@@ -78,9 +80,7 @@ class Region:
 
 
 def _find(box: object, name: str) -> list[Any]:
-    if name in _classes(box):
-        return [box]
-    return [found for child in _children(box) for found in _find(child, name)]
+    return list(boxes_with_class(box, name))
 
 
 def _out_of_flow(box: object) -> bool:
@@ -277,43 +277,3 @@ def spread_document(document: Any, kind: str, image: Callable[..., Any]) -> bool
         layout_backgrounds(page_box, image)  # backgrounds are placed at layout: place them again
         document.pages[number] = Page(page_box)  # so are link areas and anchors
     return bool(changed)
-
-
-# ---------------------------------------------------------------- sheets
-
-
-def repeat_cards(document: Any, placements: tuple[tuple[tuple[float, float], ...], ...], image: Callable[..., Any]) -> None:
-    """A sheet prints one card many times: the card laid out on each page (the first placement) is
-    repeated at the page's other placements (mm, top left), in place, after it was checked and spread.
-
-    `placements[n]` lists page n's card positions, the laid-out one first; so the sheet costs one card's
-    layout per side, and every copy is the same card to the point.
-    """
-    for number, positions in enumerate(placements):
-        if number >= len(document.pages) or len(positions) < 2:
-            continue
-        page_box = document.pages[number]._page_box
-        cards = _find(page_box, "card")
-        if len(cards) != 1:
-            raise SpreadError(f"page {number + 1} of a sheet lays out {len(cards)} cards, not 1")
-        card = cards[0]
-        holder = _parent_of(page_box, card)
-        index = [c._box if hasattr(c, "_box") else c for c in holder.children].index(card)
-        (x0, y0), copies = positions[0], []
-        for x, y in positions[1:]:
-            copy = card.deepcopy()
-            copy.translate((x - x0) / MM_PER_PX, (y - y0) / MM_PER_PX)
-            copies.append(copy)
-        holder.children = [*holder.children[: index + 1], *copies, *holder.children[index + 1:]]
-        layout_backgrounds(page_box, image)  # backgrounds are placed at layout: place the copies' too
-        document.pages[number] = Page(page_box)  # so are link areas
-
-
-def _parent_of(box: Any, target: Any) -> Any:
-    for child in _children(box):
-        if child is target:
-            return box
-        found = _parent_of(child, target)
-        if found is not None:
-            return found
-    return None

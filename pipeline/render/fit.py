@@ -47,7 +47,7 @@ def check_layout(
     page_boxes = [page._page_box for page in content_pages]
     problems = []
     expected_cards = sum(1 for element in html.etree_element.iter() if "card" in (element.get("class") or "").split())
-    cards = [card for box in page_boxes for card in _boxes_with_class(box, "card")]
+    cards = [card for box in page_boxes for card in boxes_with_class(box, "card")]
     if len(cards) != expected_cards:
         problems.append(f"{len(cards) - expected_cards} card(s) broken across pages")
     # The stylesheet must keep the bleed and the safe margin that the checks below rely on.
@@ -75,7 +75,7 @@ def measure_cards(document: weasyprint.Document) -> list[str]:
     """Each card of a document laid out on unbounded pages that leaves its safe area, by how much."""
     problems = []
     for page in document.pages:
-        for card in _boxes_with_class(page._page_box, "card"):
+        for card in boxes_with_class(page._page_box, "card"):
             fit = _card_fit(card)
             if fit.overflow_mm > OVERFLOW_TOLERANCE_MM:
                 outside = ", ".join(repr(i) for i in fit.strings_outside) or "its text"
@@ -111,12 +111,13 @@ def _has_class(box: object, name: str) -> bool:
     return name in box_classes(box) or any(_has_class(child, name) for child in box_children(box))
 
 
-def _boxes_with_class(box: object, name: str) -> Iterator[boxes.Box]:
+def boxes_with_class(box: object, name: str) -> Iterator[boxes.Box]:
+    """The outermost boxes under `box` (itself included) whose element has the CSS class `name`."""
     if name in box_classes(box):
         yield box
         return
     for child in box_children(box):
-        yield from _boxes_with_class(child, name)
+        yield from boxes_with_class(child, name)
 
 
 def _card_box_problems(card: boxes.Box) -> list[str]:

@@ -44,9 +44,10 @@ from pipeline.content import Edition, Source
 from pipeline.document import FORMATS, FormatSpec, PrintJob, ProofRow, make_job, plan_document
 from pipeline.errors import FitError, RenderError
 from pipeline.render.compose import Composer
-from pipeline.render.fill import SpreadError, repeat_cards, spread_document
+from pipeline.render.fill import SpreadError, spread_document
 from pipeline.render.fit import check_layout
 from pipeline.render.prepress import prepare_for_press
+from pipeline.render.sheet import SheetError, repeat_cards
 
 LOGGER = logging.getLogger(__name__)
 PDF_VARIANT = "pdf/ua-1"
@@ -214,7 +215,7 @@ class Renderer:
                 raise RenderError(f"{where}: a final document cannot print unapproved strings: {', '.join(pending)}")
         # Cards have a fixed size: when the text does not fit, try once more with the compact
         # style (tighter lines and spacing, never under the format's minimum text size). A sheet
-        # lays out one card per side and repeats it (fill.repeat_cards), so it is tried the same
+        # lays out one card per side and repeats it (sheet.repeat_cards), so it is tried the same
         # way, unless the card of the same edition and texts already found its style.
         misfit: FitError | None = None
         fit_problems: tuple[str, ...] = ()
@@ -261,7 +262,7 @@ class Renderer:
         sides = tuple(tuple((p.x, p.y) for p in side) for side in (sheet.fronts, sheet.backs))
         try:
             repeat_cards(document, sides, self._loaded_image)
-        except SpreadError as exc:
+        except SheetError as exc:
             raise RenderError(f"{job.plan.where}: {exc}") from None
 
     def _fill_pages(
