@@ -79,6 +79,36 @@ def blank_share(page) -> float:
     return max(0.0, trim.y1 - lowest) / trim.height
 
 
+def text_lines(page) -> list[tuple[pymupdf.Rect, str, int]]:
+    """Each horizontal line of text (proof marks left out) as a box from cap height to descender, with its block."""
+    lines = []
+    for number, block in enumerate(page.get_text("dict")["blocks"]):
+        for line in block.get("lines", []):
+            spans = [span for span in line["spans"] if span["text"].strip()]
+            text = "".join(span["text"] for span in spans)
+            if not spans or "PROOF" in text or abs(line["dir"][1]) > 0.01:
+                continue
+            box = pymupdf.Rect(line["bbox"])
+            box.y0 = min(span["origin"][1] - 0.7 * span["size"] for span in spans)
+            box.y1 = max(span["origin"][1] + 0.15 * span["size"] for span in spans)
+            lines.append((box, text, number))
+    return lines
+
+
+def test_no_text_lies_over_other_text(rendered):
+    """Spreading moves laid-out boxes and sheets repeat a card: nothing may end up over something else."""
+    overlaps = []
+    for key, document in rendered.items():
+        for number, page in enumerate(content_pages(document)):
+            lines = text_lines(page)
+            for i, (box, text, block) in enumerate(lines):
+                for other, other_text, other_block in lines[i + 1:]:
+                    common = box & other
+                    if block != other_block and not common.is_empty and common.width > 1.5 and common.height > 0.5:
+                        overlaps.append((*key, number + 1, text[:30], other_text[:30]))
+    assert not overlaps, overlaps[:10]
+
+
 def test_no_card_text_under_7_pt(rendered):
     smallest = {}
     for (edition_id, format_name), document in rendered.items():
