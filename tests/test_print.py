@@ -109,6 +109,31 @@ def test_no_text_lies_over_other_text(rendered):
     assert not overlaps, overlaps[:10]
 
 
+def test_every_printed_phone_number_stands_apart_from_the_words_beside_it(rendered, source):
+    """A number that touches the next word ("1-800-662-4357Disponible") is misread: no letter or digit may
+    touch a registry number printed, and the words beside it keep room, on every page of every document."""
+    numbers = {line.display_number() for region in source.registry.regions.values() for line in region.entries if source.registry.is_printable(line)}
+    glued = []
+    for key, document in rendered.items():
+        for number, page in enumerate(content_pages(document)):
+            words = page.get_text("words")  # (x0, y0, x1, y1, word, block, line, word number)
+            for word in words:
+                text = word[4]
+                found = max((n for n in numbers if n in text), key=len, default=None)
+                if found is None:
+                    continue
+                rest = text.replace(found, " ")
+                if re.search(r"[^\W_]", rest, re.ASCII) or re.search(r"[^\W\d_]", rest) and not re.search(r"[\u3000-\u9fff]", rest):
+                    glued.append((*key, number + 1, text))  # a Latin letter or digit against it (Han beside a number is how Chinese is set)
+                    continue
+                for other in words:
+                    same_line = other is not word and abs(other[1] - word[1]) < 2 and abs(other[3] - word[3]) < 2 and re.search(r"\w", other[4])
+                    gap = max(other[0] - word[2], word[0] - other[2])
+                    if same_line and -0.5 < gap < 1.5:  # points; 1.5 pt = 0.5 mm
+                        glued.append((*key, number + 1, f"{text} | {other[4]} ({gap:.1f} pt apart)"))
+    assert not glued, glued[:10]
+
+
 def test_no_card_text_under_7_pt(rendered):
     smallest = {}
     for (edition_id, format_name), document in rendered.items():
