@@ -424,6 +424,22 @@ def test_a_translated_proof_outlines_what_it_prints_in_english(source, renderer)
     assert "printed in English" in review and all(i in review for i in untranslated)
     english_proof = gate.proof_job(source.editions["en-US"], "card")
     assert not english_proof.in_english and "in-english" not in compose_html(english_proof, source.project.templates)
+    # In Arabic the English keeps its own language and direction: its full stop stays at its end.
+    arabic = gate.proof_job(source.editions["ar-US"], "card")
+    missing = next(i for i in arabic.in_english if source.english(i).endswith("."))
+    assert f'data-string="{missing}" lang="en" dir="ltr"' in compose_html(arabic, source.project.templates)
+    page_text = " ".join(" ".join(page.get_text().split()) for page in pymupdf.open(stream=renderer.render_job(arabic).pdf, filetype="pdf"))
+    assert " ".join(source.english(missing).split())[-20:] in page_text
+
+
+def test_the_pdf_title_carries_no_typesetting_marks(renderer, source):
+    """The word joiner that keeps a Chinese line's last two characters together stays off the title."""
+    from pipeline.approval import language_states, proof_texts
+
+    edition = source.editions["zh-Hans-US"]
+    document = renderer.render(edition, "card", proof_texts(language_states(source, "zh-Hans")), proof=True)
+    title = str(PdfReader(io.BytesIO(document.pdf)).metadata.title)
+    assert title and "\u2060" not in title and title == title.strip()
 
 
 def test_sheet_card_that_does_not_fit_is_an_error(renderer, source, english):

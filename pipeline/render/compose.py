@@ -35,7 +35,7 @@ from pipeline.document import CROP_MARK_MM, PrintJob
 from pipeline.errors import RenderError
 from pipeline.hotlines import PLACEHOLDER_CATEGORIES
 from pipeline.spans import PHONE_RE, PLACEHOLDER_RE, digits_of
-from pipeline.typography import format_local_date, tag_foreign_words, typeset
+from pipeline.typography import WORD_JOINER, format_local_date, tag_foreign_words, typeset
 
 QR_QUIET_ZONE = 4  # modules of white around a QR code
 IN_ENGLISH_CLASS = "in-english"  # a proof's string with no translation yet, printed in English (base.css outlines it)
@@ -43,6 +43,7 @@ HIGHLIGHT_CLASS = "proof-highlight"  # a proof's string outlined for the review 
 STRING_TAGS = frozenset({"span", "p", "li", "h1", "h2", "h3", "div"})
 _INDENTATION_RE = re.compile(r"\n[ \t]+")
 FOREIGN_WORDS_LANGUAGE = "en"  # the language Latin words in Arabic-script text are tagged with
+SOURCE_LANGUAGE = "en"  # the fact blocks' language: what a proof prints where a translation is missing
 FOREIGN_WORDS_SCRIPTS = frozenset({"Arab"})  # scripts whose Latin words are tagged
 
 
@@ -71,7 +72,11 @@ class _Texts:
         text = self.job.texts.get(string_id)
         if text is None or not text.strip():
             raise self.fail(f"no text for string {string_id!r} in {self.plan.language}")
-        return typeset(text, self.plan.language)
+        return typeset(text, SOURCE_LANGUAGE if self._in_english(string_id) else self.plan.language)
+
+    def _in_english(self, string_id: str) -> bool:
+        """A proof's string with no translation yet: its text is the English."""
+        return self.job.proof and string_id in self.job.in_english
 
     def __call__(self, string_id: str, css_class: str = "", tag: str = "span") -> Markup:
         """The string as `<tag class="s css_class" data-string="id">`, filled and escaped.
@@ -84,18 +89,23 @@ class _Texts:
         text = self.text(string_id)
         self.used.add(string_id)
         body = self.fill(text, string_id)
-        if self.plan.script in FOREIGN_WORDS_SCRIPTS:
+        in_english = self._in_english(string_id)
+        if self.plan.script in FOREIGN_WORDS_SCRIPTS and not in_english:
             body = Markup(tag_foreign_words(str(body), FOREIGN_WORDS_LANGUAGE))
         classes = f"s {css_class}".strip()
         if string_id == self.highlight:
             classes += f" {HIGHLIGHT_CLASS}"
-        if self.job.proof and string_id in self.job.in_english:
+        # English in a document of another language says so: its language for the tags and screen
+        # readers, and its direction, so that a full stop does not jump to the left in Arabic.
+        language = Markup(f' lang="{SOURCE_LANGUAGE}" dir="ltr"') if in_english else Markup("")
+        if in_english:
             classes += f" {IN_ENGLISH_CLASS}"
-        return Markup('<{0} class="{1}" data-string="{2}">{3}</{0}>').format(Markup(tag), classes, string_id, body)
+        return Markup('<{0} class="{1}" data-string="{2}"{4}>{3}</{0}>').format(Markup(tag), classes, string_id, body, language)
 
     def plain(self, string_id: str) -> str:
-        """The text with placeholders filled, for metadata such as the PDF title."""
-        return str(self.fill(self.text(string_id), string_id).striptags())
+        """The text with placeholders filled, for metadata such as the PDF title: without the word joiners
+        typesetting puts in to keep a line's last characters together (they mean nothing off the page)."""
+        return str(self.fill(self.text(string_id), string_id).striptags()).replace(WORD_JOINER, "")
 
     def alt(self, string_id: str) -> str:
         """A string printed as alternative text (read aloud, not drawn): plain, and counted as printed."""
