@@ -15,6 +15,7 @@ BROWSER_PACKAGES := chromium chromium-driver
 .PHONY: install fonts demo test soak check lint release bench bench-translate bench-desk constraints update-references clean help
 
 help:
+	@echo "make install          venv, Python packages (pinned by constraints.txt), fonts and browser (Debian)"
 	@echo "make demo             install, check the content, render every edition, bundle the finals"
 	@echo "make test             install, run the test suite"
 	@echo "make soak             two writers racing on one project: 5,000 random sequences (a few minutes)"
@@ -25,6 +26,7 @@ help:
 	@echo "make bench-translate  measure the translate stage against bare CTranslate2"
 	@echo "make bench-desk       measure the review desk's live print preview"
 	@echo "make update-references  regenerate the reference images of the visual tests"
+	@echo "make constraints      after an upgrade that passed the tests: pin what they passed with"
 	@echo "make clean            remove output/ (generated files)"
 
 install: fonts $(STAMP)

@@ -655,7 +655,7 @@ def build(ctx: Context, workers: int | None, force: bool, shard_text: str | None
             click.echo(f"{row} proof   {'; '.join(reasons)}")
     made = sum(o.rendered for o in outcomes)
     summary = (f"\n{sum(o.kind == 'final' for o in outcomes)} finals, {sum(o.kind == 'proof' for o in outcomes)} proofs "
-               f"({made} rendered, the others unchanged)")
+               f"({made} rendered{', the others unchanged' if made < len(outcomes) else ''})")
     if shard:
         click.echo(f"{summary}; shard {shard[0]}/{shard[1]}: copy output/ of every shard together, then `outreach bundle`")
     else:

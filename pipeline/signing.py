@@ -108,6 +108,9 @@ def load_signing_key(path: Path, passphrase: str | None = None) -> SigningKey:
     except ValueError as exc:
         if password is not None and _is_openssh(data):
             raise PassphraseNeeded(f"{path}: wrong passphrase") from None
+        if data.lstrip().startswith(b"ssh-"):
+            private = path.with_suffix("") if path.suffix == ".pub" else "the file without .pub"
+            raise ContentError([Problem(path, None, f"this is a public key; sign with its private half ({private})")], unusable=True) from None
         raise ContentError([Problem(path, None, f"not an OpenSSH private key ({exc}); make one with `ssh-keygen -t ed25519`")], unusable=True) from None
     except UnsupportedAlgorithm as exc:
         raise ContentError([Problem(path, None, f"unsupported key ({exc}); use an Ed25519 key (`ssh-keygen -t ed25519`)")], unusable=True) from None

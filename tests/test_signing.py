@@ -189,6 +189,13 @@ def test_a_key_not_listed_cannot_approve(es_source, project_dir, tmp_path):
     assert ledger_lines(project_dir) == []
 
 
+def test_signing_with_the_public_half_says_which_file_to_pass(es_source, project_dir, tmp_path):
+    key = write_test_key(tmp_path / "mine", "mine")
+    result = run(project_dir, "approve", "es", CALL, "--key", str(key) + ".pub")
+    assert result.exit_code == 2 and f"this is a public key; sign with its private half ({key})" in result.output
+    assert ledger_lines(project_dir) == []
+
+
 def test_reviewer_name_must_match_the_key(es_source, project_dir, key_files):
     result = run(project_dir, "approve", "es", CALL, "--reviewer", "Ben Reviewer", "--key", str(key_files["Ana Reviewer"]))
     assert result.exit_code == 1 and "--reviewer 'Ben Reviewer' does not match the key's owner 'Ana Reviewer'" in result.output
