@@ -102,6 +102,8 @@ def string_states(source: Source, catalog: Catalog, ledger: Ledger) -> dict[str,
         valid = None if note else decision
         if entry is None or not entry.translation.strip():
             state = State.MISSING
+        elif valid is not None and valid.action == "reject" and valid.matches(string.text, entry.translation):
+            state = State.REJECTED  # rejected against the English as it is now, stale or not
         elif entry.english != string.text or entry.previous_english is not None:
             state = State.STALE
         elif valid is not None and valid.matches(string.text, entry.translation):

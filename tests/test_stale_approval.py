@@ -97,3 +97,12 @@ def test_one_stale_id_refuses_the_whole_approval(shipped_es, key_files):
 def test_approve_help_names_the_flag(project_dir):
     result = CliRunner().invoke(main, ["--project", str(project_dir), "approve", "--help"])
     assert "--english-changed-ok" in result.output and "stale" in result.output
+
+
+def test_a_rejected_stale_translation_counts_as_rejected(shipped_es, key_files):
+    """Rejected against the English as it is now: the reviewer's verdict is what status and proofs show."""
+    result = CliRunner().invoke(main, ["--project", str(shipped_es), "reject", "es", FOOTER, "--reason", "says the numbers were verified",
+                                       "--key", str(key_files["Ana Reviewer"])])
+    assert result.exit_code == 0, result.output
+    assert states(shipped_es)[FOOTER].state is State.REJECTED
+    assert states(shipped_es)[MIXES].state is State.STALE  # quiet: a stale string nobody rejected stays stale
