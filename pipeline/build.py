@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import checks
-from pipeline.approval import ENGLISH, StringState, approved_texts, blocking_strings, language_states, proof_texts
+from pipeline.approval import ENGLISH, State, StringState, approved_texts, blocking_strings, language_states, proof_texts
 from pipeline.content import Edition, Source
 from pipeline.document import FORMATS, DocumentPlan, PrintJob, make_job, plan_document
 from pipeline.errors import ContentError, Problem, RenderError
@@ -143,12 +143,20 @@ class Gate:
         for finding in errors:
             problems.setdefault(finding.string_id, []).append(f"{finding.message} [{finding.check}]")
         unapproved = tuple(
-            (s.id, s.state.value, s.translation or s.english, "; ".join(problems.get(s.id, ()))) for s in blocking
+            (s.id, _state_label(s), s.translation or s.english, "; ".join(problems.get(s.id, ()))) for s in blocking
         )
         listed = {s.id for s in blocking}
         unlisted = tuple(f.format(self.source.project.root) for f in errors if f.string_id not in listed)
         in_english = () if edition.language == ENGLISH else tuple(i for i in plan.string_ids if not states[i].translation)
         return make_job(plan, proof_texts(states), True, (), unapproved, unlisted, self.environment, in_english)
+
+
+def _state_label(item: StringState) -> str:
+    """A string's state as a proof's review page shows it: a rejection with the reviewer's reason."""
+    decision = item.decision
+    if item.state is State.REJECTED and decision is not None and decision.reason:
+        return f"rejected by {decision.reviewer}: {decision.reason}"
+    return item.state.value
 
 
 def gate_findings(source: Source, today: dt.date, max_age_days: int = checks.DEFAULT_MAX_AGE_DAYS) -> list[checks.Finding]:

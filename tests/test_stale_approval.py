@@ -106,3 +106,17 @@ def test_a_rejected_stale_translation_counts_as_rejected(shipped_es, key_files):
     assert result.exit_code == 0, result.output
     assert states(shipped_es)[FOOTER].state is State.REJECTED
     assert states(shipped_es)[MIXES].state is State.STALE  # quiet: a stale string nobody rejected stays stale
+
+
+def test_a_proof_shows_why_a_string_was_rejected(shipped_es, key_files):
+    """The translator reading the proof sees the reviewer's reason beside the rejected string."""
+    from pipeline.build import Gate
+
+    result = CliRunner().invoke(main, ["--project", str(shipped_es), "reject", "es", DRAFT, "--reason", "say <breathing> plainly",
+                                       "--key", str(key_files["Ana Reviewer"])])
+    assert result.exit_code == 0, result.output
+    source = read_source(Project(shipped_es))
+    job = Gate(source).proof_job(source.editions["es-US"], "flyer-letter")
+    rows = {row[0]: row[1] for row in job.unapproved}
+    assert rows[DRAFT] == "rejected by Ana Reviewer: say <breathing> plainly"
+    assert rows[FOOTER] == "stale"  # quiet: other states as they were
