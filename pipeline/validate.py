@@ -108,7 +108,8 @@ def gate_findings(source: Source, languages: list[str] | None = None) -> list[ch
             detail = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
             findings.append(checks.Finding(
                 "final-refused", checks.WARNING,
-                f"{edition.id}: no final of {', '.join(formats)} until {len(refused)} strings are approved ({detail})",
+                f"{edition.id}: no final of {', '.join(formats)} until the {len(refused)} strings they print between them "
+                f"are approved ({detail}; `build` counts each document's own)",
                 editions_path, edition.line,
             ))
     return findings
