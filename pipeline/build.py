@@ -163,8 +163,11 @@ def gate_findings(source: Source, today: dt.date, max_age_days: int = checks.DEF
     """What the checks find in the project, for the languages its editions print (cached by their inputs)."""
     from pipeline.validate import validate_cached
 
-    languages = sorted({e.language for e in source.editions.values()} - {"en"})
-    return validate_cached(source, today, max_age_days, languages)
+    return validate_cached(source, today, max_age_days, _translated_languages(source))
+
+
+def _translated_languages(source: Source) -> list[str]:
+    return sorted({e.language for e in source.editions.values()} - {ENGLISH})
 
 
 def open_gate(source: Source) -> Gate:
@@ -172,12 +175,12 @@ def open_gate(source: Source) -> Gate:
     cached), they run in a forked process while this one gets the renderer ready (WeasyPrint's import,
     fonts, stylesheets), so the two take the time of the longer; with the checks cached, neither waits
     and WeasyPrint is imported only if something is laid out."""
-    from pipeline.validate import content_findings_cached
+    from pipeline.validate import validate_if_cached
 
     today = dt.date.today()
-    languages = sorted({e.language for e in source.editions.values()} - {"en"})
-    if content_findings_cached(source, today, checks.DEFAULT_MAX_AGE_DAYS, languages):
-        return Gate(source, today)
+    cached = validate_if_cached(source, today, checks.DEFAULT_MAX_AGE_DAYS, _translated_languages(source))
+    if cached is not None:
+        return Gate(source, today, findings=cached)
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
         checking = pool.submit(_findings_or_problems, source, today)
         _start_worker(source)

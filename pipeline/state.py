@@ -147,10 +147,16 @@ def render_environment(project: Project) -> str:
     """Digest of everything besides the job that decides a PDF's bytes (compute it once per run)."""
     listing = _list_fonts()
     digest = hashlib.sha256()
-    if project.templates.is_dir():
-        _hash_tree(digest, project.templates, "templates")
-    for name in LAYOUT_CODE:
-        _hash_tree(digest, PACKAGE / name, "pipeline")
+    try:
+        if project.templates.is_dir():
+            _hash_tree(digest, project.templates, "templates")
+        for name in LAYOUT_CODE:
+            _hash_tree(digest, PACKAGE / name, "pipeline")
+    except BaseException:
+        if listing is not None:  # not left running behind the error
+            listing.kill()
+            listing.wait()
+        raise
     try:
         digest.update(b"profile\0" + PROFILE_PATH.read_bytes() + b"\0")
     except OSError:

@@ -162,9 +162,12 @@ def validate_cached(
     return _content_findings_cached(source, today, max_age_days, languages) + disk_findings(source, since)
 
 
-def content_findings_cached(source: Source, today: dt.date, max_age_days: int, languages: list[str] | None) -> bool:
-    """Whether the content findings for these inputs are in the cache (so checking costs next to nothing)."""
-    return _cached_findings(source, _inputs_digest(source, today, max_age_days, languages)) is not None
+def validate_if_cached(
+    source: Source, today: dt.date, max_age_days: int, languages: list[str] | None = None, since: str = "HEAD"
+) -> list[checks.Finding] | None:
+    """`validate_cached`'s answer when the content findings are in the cache; None (nothing checked) when not."""
+    cached = _cached_findings(source, _inputs_digest(source, today, max_age_days, languages))
+    return None if cached is None else cached + disk_findings(source, since)
 
 
 def _cached_findings(source: Source, key: str) -> list[checks.Finding] | None:

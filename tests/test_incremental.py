@@ -278,12 +278,24 @@ def test_the_version_code_changes_with_what_prints_and_only_with_that(cards):
     assert version() != before
 
 
-def test_checks_run_beside_the_renderer_warm_up_and_agree_with_the_gate(cards):
+def test_checks_run_beside_the_renderer_warm_up_and_agree_with_the_gate(cards, monkeypatch):
     """With nothing cached the build's checks run in a forked process: same findings, same errors reported."""
+    import pipeline.build
     from pipeline.build import Gate, open_gate
 
     source = read_source(Project(cards))
-    assert open_gate(source).findings == Gate(source).findings  # the first ran them afresh, the second reads the cache
+    monkeypatch.setattr(pipeline.build, "_WORKER_RENDERER", None)
+    assert open_gate(source).findings == []  # nothing cached: checked in a forked process, the renderer warmed here
+    assert pipeline.build._WORKER_RENDERER is not None
+    assert open_gate(source).findings == [] and (cards / "output" / ".state" / "checks.json").exists()  # the fork's cache
+    po_path = cards / "translations" / "es.po"
+    po = polib.pofile(str(po_path))
+    entry = po.find("give-naloxone", by="msgctxt")
+    entry.msgstr = entry.msgstr.replace("2 a 3", "5 a 6")  # a number the English does not have: an error
+    po.save()
+    source = read_source(Project(cards))
+    forked = open_gate(source).findings  # errors are never cached: each gate checks afresh
+    assert [f.string_id for f in forked] == ["give-naloxone"] and forked == Gate(source).findings
     po = cards / "translations" / "es.po"
     po.write_text(po.read_text(encoding="utf-8") + 'msgid "x\n', encoding="utf-8")
     result = run(cards, "build")
